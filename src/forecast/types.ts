@@ -1,0 +1,39 @@
+/**
+ * The forecasting vocabulary. Everything in src/forecast is pure: arrays in, arrays out,
+ * no I/O, no clock, no Node built-ins.
+ */
+
+/** What a model knows about the series besides its values. */
+export interface ModelContext {
+  /** Sampling step of `y`, ms. */
+  readonly stepMs: number;
+  /** Epoch ms of y[0] (lets models align to time of day / week). */
+  readonly startMs: number;
+  /**
+   * Seasonal periods in steps that the series really has (from seasonality detection),
+   * ascending, e.g. [288, 2016] for daily+weekly at a 5-minute step. May be empty.
+   */
+  readonly periods: readonly number[];
+}
+
+/**
+ * A forecasting model: fits on `y` (cleaned: no NaN, outliers and outages already replaced)
+ * and returns the mean forecast for the `h` steps after the last value of `y`.
+ * Must return `h` finite numbers. Parameters are fitted from the data (no hand tuning).
+ */
+export interface Model {
+  readonly name: string;
+  /** Steps of history this model needs at least, given the context; fewer means it cannot run. */
+  minHistory(ctx: ModelContext): number;
+  forecast(y: Float64Array, h: number, ctx: ModelContext): Float64Array;
+}
+
+/** An expected outcome, not an error (DESIGN.md habit 5): too little history to forecast. */
+export interface InsufficientHistory {
+  readonly kind: 'insufficient-history';
+  /** History available, ms. */
+  readonly haveMs: number;
+  /** History needed, ms. */
+  readonly needMs: number;
+  readonly message: string;
+}

@@ -1,0 +1,74 @@
+/**
+ * Samples onto a regular grid. Pure.
+ * - The step is inferred as the most common spacing between samples (robust to gaps).
+ * - Samples are put in buckets [start + i*step, start + (i+1)*step) and averaged per bucket
+ *   (irregular samples); a bucket with no sample is a gap (NaN), never a zero.
+ */
+import { invalidInput } from '../core/errors.js';
+import type { Samples, Series } from '../core/series.js';
+
+export function inferStepMs(timesMs: readonly number[]): number {
+  if (timesMs.length < 2) return NaN;
+  const counts = new Map<number, number>();
+  for (let i = 1; i < timesMs.length; i++) {
+    const d = timesMs[i]! - timesMs[i - 1]!;
+    counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  let best = NaN;
+  let bestN = 0;
+  for (const [d, n] of counts) if (n > bestN || (n === bestN && d < best)) [best, bestN] = [d, n];
+  // Irregular sampling (no spacing dominates): use the median spacing.
+  if (bestN < (timesMs.length - 1) / 4) {
+    const diffs = timesMs.slice(1).map((t, i) => t - timesMs[i]!).sort((a, b) => a - b);
+    best = diffs[Math.floor(diffs.length / 2)]!;
+  }
+  return best;
+}
+
+/** Puts samples on a grid of `stepMs` (inferred when omitted) starting at `startMs` (default: first sample). */
+export function toRegular(samples: Samples, source: string, stepMs?: number, startMs?: number): Series {
+  const { timesMs, values } = samples;
+  if (timesMs.length === 0) throw invalidInput(`${source}: no samples`);
+  const step = stepMs ?? inferStepMs(timesMs);
+  if (!Number.isFinite(step) || step <= 0) {
+    throw invalidInput(`${source}: cannot infer the sampling step from a single sample`);
+  }
+  const start = startMs ?? timesMs[0]!;
+  const last = timesMs[timesMs.length - 1]!;
+  const n = Math.floor((last - start) / step) + 1;
+  if (n > 50_000_000) throw invalidInput(`${source}: ${n} samples at a ${step} ms step is too many`);
+  const sum = new Float64Array(n);
+  const cnt = new Uint32Array(n);
+  for (let i = 0; i < timesMs.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) continue;
+    const b = Math.floor((timesMs[i]! - start) / step);
+    if (b < 0 || b >= n) continue;
+    sum[b] += v;
+    cnt[b]++;
+  }
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = cnt[i] === 0 ? NaN : sum[i]! / cnt[i]!;
+  return { startMs: start, stepMs: step, values: out };
+}
+
+/** Averages a regular series into buckets of `factor` steps (gaps ignored; an all-gap bucket stays a gap). */
+export function aggregate(s: Series, factor: number): Series {
+  if (factor <= 1) return s;
+  const n = Math.ceil(s.values.length / factor);
+  const out = new Float64Array(n);
+  for (let b = 0; b < n; b++) {
+    let sum = 0;
+    let c = 0;
+    const end = Math.min(s.values.length, (b + 1) * factor);
+    for (let i = b * factor; i < end; i++) {
+      const v = s.values[i]!;
+      if (!Number.isNaN(v)) {
+        sum += v;
+        c++;
+      }
+    }
+    out[b] = c === 0 ? NaN : sum / c;
+  }
+  return { startMs: s.startMs, stepMs: s.stepMs * factor, values: out };
+}

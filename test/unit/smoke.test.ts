@@ -1,0 +1,3 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+test('x', () => { const a: number = 1; assert.equal(a, 1); });
