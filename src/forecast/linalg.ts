@@ -1,0 +1,179 @@
+/**
+ * Small numeric helpers for the forecasting models: robust location/scale, a robust line,
+ * and a weighted ridge least-squares solve. Pure, allocation-light, Float64Array throughout.
+ */
+
+/** Consistency constant: 1.4826 * MAD estimates the standard deviation of Gaussian data. */
+export const MAD_TO_SIGMA = 1.4826;
+
+/**
+ * Median of the first `n` values of `v` (default: all). Copies into `scratch` (allocated when
+ * missing or too small) and runs quickselect there, so `v` is not modified. O(n) expected.
+ */
+export function median(v: ArrayLike<number>, n: number = v.length, scratch?: Float64Array): number {
+  if (n <= 0) return NaN;
+  const a = scratch && scratch.length >= n ? scratch : new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = v[i]!;
+  const mid = n >> 1;
+  const hi = select(a, 0, n - 1, mid);
+  if (n % 2 === 1) return hi;
+  // Even count: the lower middle is the largest value left of `mid` after partitioning.
+  let lo = -Infinity;
+  for (let i = 0; i < mid; i++) if (a[i]! > lo) lo = a[i]!;
+  return (lo + hi) / 2;
+}
+
+/** Hoare-style quickselect: puts the k-th smallest of a[lo..hi] at a[k] and returns it. */
+function select(a: Float64Array, lo: number, hi: number, k: number): number {
+  while (hi > lo) {
+    // Median of three as pivot keeps sorted and reverse-sorted input O(n).
+    const m = (lo + hi) >> 1;
+    const pivot = med3(a[lo]!, a[m]!, a[hi]!);
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+const med3 = (x: number, y: number, z: number): number =>
+  x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+
+/** Median absolute deviation from `center` of the first `n` values (raw MAD, not scaled). */
+export function mad(v: ArrayLike<number>, center: number, n: number = v.length, scratch?: Float64Array): number {
+  const a = scratch && scratch.length >= n ? scratch : new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.abs(v[i]! - center);
+  return median(a, n, a);
+}
+
+/** Robust scale of residuals: 1.4826 * MAD around their median (Gaussian sigma units). */
+export function robustSigma(r: ArrayLike<number>, n: number = r.length, scratch?: Float64Array): number {
+  const c = median(r, n, scratch);
+  return MAD_TO_SIGMA * mad(r, c, n, scratch);
+}
+
+/**
+ * Theil-Sen line through (x_i, y_i): slope = median of pairwise slopes, intercept = median of
+ * y - slope * x. O(n^2) pairs, so callers pass a few aggregated points (e.g. per-cycle means).
+ * Robust to up to ~29% outlying points. One point gives slope 0.
+ */
+export function theilSen(x: ArrayLike<number>, y: ArrayLike<number>): { slope: number; intercept: number } {
+  const n = Math.min(x.length, y.length);
+  if (n === 0) return { slope: 0, intercept: 0 };
+  const slopes = new Float64Array((n * (n - 1)) / 2);
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const dx = x[j]! - x[i]!;
+      if (dx !== 0) slopes[s++] = (y[j]! - y[i]!) / dx;
+    }
+  }
+  const slope = s > 0 ? median(slopes, s, slopes) : 0;
+  const r = new Float64Array(n);
+  for (let i = 0; i < n; i++) r[i] = y[i]! - slope * x[i]!;
+  return { slope, intercept: median(r, n, r) };
+}
+
+/**
+ * Huber weight for a residual `r` with tuning constant `c` (same units as r):
+ * 1 inside [-c, c], c/|r| outside. c = 1.345 sigma gives 95% efficiency on Gaussian data.
+ */
+export const huberWeight = (r: number, c: number): number => {
+  const a = Math.abs(r);
+  return a <= c ? 1 : c / a;
+};
+
+/**
+ * Solves A x = b for a symmetric positive definite p x p matrix A (row-major) by Cholesky.
+ * Returns null when A is not positive definite (numerically). A and b are not modified.
+ */
+export function choleskySolve(a: Float64Array, b: Float64Array, p: number): Float64Array | null {
+  const l = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * p + j]!;
+      for (let k = 0; k < j; k++) s -= l[i * p + k]! * l[j * p + k]!;
+      if (i === j) {
+        if (!(s > 0)) return null;
+        l[i * p + i] = Math.sqrt(s);
+      } else {
+        l[i * p + j] = s / l[j * p + j]!;
+      }
+    }
+  }
+  const z = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= l[i * p + k]! * z[k]!;
+    z[i] = s / l[i * p + i]!;
+  }
+  const x = new Float64Array(p);
+  for (let i = p - 1; i >= 0; i--) {
+    let s = z[i]!;
+    for (let k = i + 1; k < p; k++) s -= l[k * p + i]! * x[k]!;
+    x[i] = s / l[i * p + i]!;
+  }
+  return x;
+}
+
+/**
+ * Weighted ridge least squares with a prior: minimises
+ *   sum_r w_r (y_r - x_r . beta)^2 + sum_j penalty_j (beta_j - prior_j)^2
+ * where `x` holds `rows` rows of `p` features (row-major). penalty_j = 0 leaves beta_j free
+ * (as long as the data determine it). Returns null if the normal equations are singular.
+ */
+export function weightedRidge(
+  x: Float64Array,
+  y: Float64Array,
+  w: Float64Array,
+  rows: number,
+  p: number,
+  penalty: ArrayLike<number>,
+  prior: ArrayLike<number>,
+): Float64Array | null {
+  const ata = new Float64Array(p * p);
+  const atb = new Float64Array(p);
+  for (let r = 0; r < rows; r++) {
+    const wr = w[r]!;
+    if (wr === 0) continue;
+    const o = r * p;
+    const wy = wr * y[r]!;
+    for (let i = 0; i < p; i++) {
+      const wxi = wr * x[o + i]!;
+      atb[i] += x[o + i]! * wy;
+      for (let j = 0; j <= i; j++) ata[i * p + j] += wxi * x[o + j]!;
+    }
+  }
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < i; j++) ata[j * p + i] = ata[i * p + j]!;
+    ata[i * p + i] += penalty[i]!;
+    atb[i] += penalty[i]! * prior[i]!;
+  }
+  return choleskySolve(ata, atb, p);
+}
+
+/**
+ * The longest of `periods` (in steps, rounded) that has at least two whole cycles in `n`
+ * points, or 0 when none has. Models fall back to shorter periods when the history is short.
+ */
+export function longestUsablePeriod(periods: readonly number[], n: number): number {
+  let best = 0;
+  for (const q of periods) {
+    const p = Math.round(q);
+    if (p >= 2 && 2 * p <= n && p > best) best = p;
+  }
+  return best;
+}
