@@ -1,0 +1,208 @@
+import { invalidInput } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import type { Series } from '../core/series.js';
+import { formatTimestamp } from '../core/time.js';
+import { clampInt, replicasFor } from './capacity.js';
+import { resolvePlanOptions } from './options.js';
+import type { AppliedFloor, Plan, PlanOptions, PlanStep, ResolvedPlanOptions, StepReason, StepReasonKind } from './types.js';
+
+/**
+ * Forecast -> step-function replica floor.
+ *
+ * The floor may change only on a fixed grid of blocks of `minStepMs` (anchored at `gridOriginMs`,
+ * epoch 0 by default), so steps stay put when the operator re-plans every few minutes and every
+ * step lasts whole blocks. The plan covers [nowMs, forecast end - leadTime):
+ *   block 0 = [nowMs, next grid boundary)  (the rest of the block in progress; may be short),
+ *   block k = [boundary, boundary + minStep), the last one truncated at the plan end.
+ * So every step lasts >= minStepMs except the first (starts at nowMs) and the last (ends at the
+ * horizon); every other step boundary lies on the grid.
+ *
+ * Value of a block [bs, be), built only from max / min / clamp, so a pointwise higher forecast
+ * never yields a lower floor (monotone):
+ *   1. need over [bs, be + leadTime + tick): a floor at t must cover demand up to t + leadTime
+ *      (pods take leadTime to be ready) plus one tick (the next chance to raise it). Taking the
+ *      max over the whole block batches several small rises into one step (Scryer).
+ *   2. hold: need over (bs - scaleDownDelay, bs): the floor drops only once demand has stayed
+ *      lower for the delay (looked up within the forecast; history before it is unknown here).
+ *   3. clamp to [minReplicas, maxReplicas].
+ *   4. applied floor: the block in progress never drops below it, and neither does any block
+ *      starting before applied.sinceMs + minStep.
+ *   5. maxStepChange: ramp up ahead of a rise (backwards), then limit each change from the
+ *      previous step, starting at the applied floor (forwards). Only this last limit can leave a
+ *      block short of its need, and its reason says so.
+ */
+export function buildPlan(forecast: Series, nowMs: number, options: PlanOptions, applied?: AppliedFloor): Plan {
+  const o = resolvePlanOptions(options);
+  checkForecast(forecast, nowMs, applied);
+  const { startMs, stepMs, values } = forecast;
+  const planEnd = startMs + values.length * stepMs - o.leadTimeMs;
+  if (values.length === 0 || planEnd <= nowMs) return { steps: [] };
+
+  const blocks = blockBounds(nowMs, planEnd, o);
+  const planned = blocks.map(([bs, be]) => blockValue(forecast, bs, be, o));
+  if (applied) applyAppliedFloor(planned, blocks, nowMs, o, applied);
+  if (o.maxStepChange !== undefined) applyMaxStepChange(planned, blocks, o.maxStepChange, applied, o);
+  return { steps: mergeBlocks(planned, blocks, forecast, o) };
+}
+
+/**
+ * A block's count and what set it, as plain data: the reason text is only built for blocks that
+ * start a step, and only when read (re-planning runs tens of thousands of times in a backtest).
+ */
+type Planned =
+  | { replicas: number; why: 'forecast'; idx: number; needed: number; fromHold: boolean; bs: number }
+  | { replicas: number; why: 'applied'; cur: number; inProgress: boolean; untilMs: number; sinceMs: number }
+  | { replicas: number; why: 'ramp'; next: number; atMs: number; delta: number }
+  | { replicas: number; why: 'limit-up' | 'limit-down'; want: number; delta: number };
+
+function checkForecast(f: Series, nowMs: number, applied: AppliedFloor | undefined): void {
+  if (!(Number.isFinite(f.stepMs) && f.stepMs > 0)) throw invalidInput(`forecast: step must be > 0 (got ${f.stepMs} ms)`);
+  if (!Number.isFinite(f.startMs)) throw invalidInput(`forecast: start ${f.startMs} is not a time`);
+  if (!Number.isFinite(nowMs)) throw invalidInput(`plan: now ${nowMs} is not a time`);
+  for (let i = 0; i < f.values.length; i++) {
+    if (!Number.isFinite(f.values[i]!)) {
+      throw invalidInput(`forecast: value ${i} (${formatTimestamp(f.startMs + i * f.stepMs)}) is ${f.values[i]}, not a number`);
+    }
+  }
+  if (applied && !(Number.isInteger(applied.replicas) && applied.replicas >= 0 && Number.isFinite(applied.sinceMs))) {
+    throw invalidInput(`plan: applied floor ${applied.replicas} since ${applied.sinceMs} is not valid`);
+  }
+}
+
+/** [from, to) of each block: the rest of the block in progress, then whole grid blocks, truncated at planEnd. */
+export function blockBounds(nowMs: number, planEnd: number, o: Pick<ResolvedPlanOptions, 'minStepMs' | 'gridOriginMs'>): Array<[number, number]> {
+  const M = o.minStepMs;
+  const out: Array<[number, number]> = [];
+  let b = o.gridOriginMs + (Math.floor((nowMs - o.gridOriginMs) / M) + 1) * M;
+  out.push([nowMs, Math.min(b, planEnd)]);
+  while (b < planEnd) {
+    out.push([b, Math.min(b + M, planEnd)]);
+    b += M;
+  }
+  return out;
+}
+
+/**
+ * Index of the first (or `last`) value needing the most replicas in values[lo..hi] (clipped to the
+ * array), or -1 when empty. Needs are computed on the fly: no per-plan array (plans are hot in backtests).
+ */
+function argMax(values: Float64Array, lo: number, hi: number, o: ResolvedPlanOptions, last = false): number {
+  const a = Math.max(0, lo);
+  const b = Math.min(values.length - 1, hi);
+  let best = -1;
+  let bestNeed = -1;
+  for (let i = a; i <= b; i++) {
+    const need = replicasFor(values[i]!, o.perReplica, o.headroom);
+    if (need > bestNeed || (last && need === bestNeed)) {
+      best = i;
+      bestNeed = need;
+    }
+  }
+  return best;
+}
+
+function blockValue(f: Series, bs: number, be: number, o: ResolvedPlanOptions): Planned {
+  const { startMs, stepMs, values } = f;
+  const needAt = (i: number): number => (i < 0 ? -1 : replicasFor(values[i]!, o.perReplica, o.headroom));
+  // Forecast interval i covers [t_i, t_i + step). Lead window [bs, be + lead + tick).
+  const leadIdx = argMax(values, Math.floor((bs - startMs) / stepMs), Math.ceil((be + o.leadTimeMs + o.tickMs - startMs) / stepMs) - 1, o);
+  // Delay window (bs - delay, bs): intervals with t_i < bs and t_i + step > bs - delay. The reason
+  // names the latest high value: the one that keeps the floor up longest.
+  const holdIdx =
+    o.scaleDownDelayMs > 0 ? argMax(values, Math.floor((bs - o.scaleDownDelayMs - startMs) / stepMs), Math.ceil((bs - startMs) / stepMs) - 1, o, true) : -1;
+  const lead = needAt(leadIdx);
+  const hold = needAt(holdIdx);
+  const fromHold = hold > lead;
+  const needed = Math.max(lead, hold);
+  return { replicas: clampInt(needed, o.minReplicas, o.maxReplicas), why: 'forecast', idx: fromHold ? holdIdx : leadIdx, needed, fromHold, bs };
+}
+
+function applyAppliedFloor(planned: Planned[], blocks: Array<[number, number]>, nowMs: number, o: ResolvedPlanOptions, applied: AppliedFloor): void {
+  const cur = clampInt(applied.replicas, o.minReplicas, o.maxReplicas);
+  const firstIsPartial = (nowMs - o.gridOriginMs) % o.minStepMs !== 0;
+  const holdUntil = applied.sinceMs + o.minStepMs;
+  for (let k = 0; k < planned.length; k++) {
+    const inProgress = k === 0 && firstIsPartial;
+    if (!(inProgress || blocks[k]![0] < holdUntil) || planned[k]!.replicas >= cur) continue;
+    planned[k] = { replicas: cur, why: 'applied', cur, inProgress, untilMs: blocks[0]![1], sinceMs: applied.sinceMs };
+  }
+}
+
+function applyMaxStepChange(planned: Planned[], blocks: Array<[number, number]>, delta: number, applied: AppliedFloor | undefined, o: ResolvedPlanOptions): void {
+  // Backwards: start rising early enough that no rise exceeds delta.
+  for (let k = planned.length - 2; k >= 0; k--) {
+    const next = planned[k + 1]!.replicas;
+    if (planned[k]!.replicas < next - delta) planned[k] = { replicas: next - delta, why: 'ramp', next, atMs: blocks[k + 1]![0], delta };
+  }
+  // Forwards: limit each change from the previous step (the first from the applied floor).
+  let prev = applied ? clampInt(applied.replicas, o.minReplicas, o.maxReplicas) : undefined;
+  for (let k = 0; k < planned.length; k++) {
+    const want = planned[k]!.replicas;
+    if (prev !== undefined && want > prev + delta) planned[k] = { replicas: prev + delta, why: 'limit-up', want, delta };
+    else if (prev !== undefined && want < prev - delta) planned[k] = { replicas: prev - delta, why: 'limit-down', want, delta };
+    prev = planned[k]!.replicas;
+  }
+}
+
+/** Joins consecutive blocks with the same count; a step keeps the reason of its first block. */
+function mergeBlocks(planned: Planned[], blocks: Array<[number, number]>, f: Series, o: ResolvedPlanOptions): PlanStep[] {
+  const steps: PlanStep[] = [];
+  for (let k = 0; k < planned.length; k++) {
+    const [fromMs, toMs] = blocks[k]!;
+    const last = steps[steps.length - 1];
+    if (last && last.replicas === planned[k]!.replicas) steps[steps.length - 1] = { ...last, toMs };
+    else steps.push({ fromMs, toMs, replicas: planned[k]!.replicas, reason: reasonOf(planned[k]!, f, o) });
+  }
+  return steps;
+}
+
+function reasonOf(p: Planned, f: Series, o: ResolvedPlanOptions): StepReason {
+  switch (p.why) {
+    case 'forecast':
+      return forecastReason(f, p.idx, p.needed, p.fromHold, p.bs, o);
+    case 'applied':
+      return lazyReason('hold-min-step', {}, () =>
+        p.inProgress
+          ? `the applied floor ${p.cur} holds until the step boundary at ${formatTimestamp(p.untilMs)}`
+          : `the applied floor ${p.cur} (since ${formatTimestamp(p.sinceMs)}) holds for the ${formatDuration(o.minStepMs)} minimum step`,
+      );
+    case 'ramp':
+      return lazyReason('max-step-change', {}, () => `ramping up by at most ${p.delta} per step ahead of ${p.next} replicas at ${formatTimestamp(p.atMs)}`);
+    case 'limit-up':
+      return lazyReason('max-step-change', {}, () => `limited to +${p.delta} per step; ${p.want} replicas are needed (capacity short)`);
+    case 'limit-down':
+      return lazyReason('max-step-change', {}, () => `scale-down limited to -${p.delta} per step (${p.want} replicas would do)`);
+  }
+}
+
+function forecastReason(f: Series, idx: number, needed: number, fromHold: boolean, bs: number, o: ResolvedPlanOptions): StepReason {
+  if (idx < 0) return lazyReason('min-replicas', {}, () => `no forecast covers ${formatTimestamp(bs)}, so minReplicas ${o.minReplicas}`);
+  const atMs = f.startMs + idx * f.stepMs;
+  const load = f.values[idx]!;
+  const what = (): string =>
+    `${quantileLabel(o)} ${round(load)} at ${formatTimestamp(atMs)} needs ${needed} replicas (x${1 + o.headroom} / ${o.perReplica} per replica)`;
+  const base = { atMs, load, needed };
+  if (needed > o.maxReplicas) return lazyReason('max-replicas', base, () => `${what()}; capped at maxReplicas ${o.maxReplicas}`);
+  if (needed < o.minReplicas) return lazyReason('min-replicas', base, () => `${what()}; raised to minReplicas ${o.minReplicas}`);
+  if (fromHold) return lazyReason('hold-scale-down-delay', base, () => `${what()}; held for the ${formatDuration(o.scaleDownDelayMs)} scale-down delay`);
+  return lazyReason('forecast', base, () => `${what()}; covers ${formatDuration(o.leadTimeMs)} lead time + ${formatDuration(o.tickMs)} tick`);
+}
+
+/**
+ * A reason whose `detail` text is built when first read (an own, enumerable getter, so
+ * JSON.stringify and spreading still see it).
+ */
+function lazyReason(kind: StepReasonKind, fields: Pick<StepReason, 'atMs' | 'load' | 'needed'>, text: () => string): StepReason {
+  let detail: string | undefined;
+  return {
+    kind,
+    ...fields,
+    get detail(): string {
+      return (detail ??= text());
+    },
+  };
+}
+
+const quantileLabel = (o: ResolvedPlanOptions): string => (o.quantile === undefined ? 'forecast' : `p${Math.round(o.quantile * 1000) / 10} forecast`);
+
+const round = (x: number): number => Number(x.toPrecision(6));
