@@ -1,0 +1,162 @@
+/**
+ * Forecast accuracy benchmark (rolling origin) against the seasonal naive baselines and R's
+ * forecast package (snaive, stlf, mstl), plus the forecast speed benchmark against R's mstl.
+ *
+ * Protocol: for each trace, 7 origins one day apart (the last 7 whole days), horizon 1 day,
+ * history up to 35 days before each origin, native step. MASE is scaled by the in-sample
+ * seasonal-naive error at the shortest detected season (lag 1 when none), sMAPE in percent,
+ * p90 coverage pooled over the origins.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DAY_MS, WEEK_MS } from '../src/core/duration.js';
+import type { Series } from '../src/core/series.js';
+import { formatTimestamp } from '../src/core/time.js';
+import { type Origin, rollingOrigins, scoreModel, scoreOrigins } from '../src/backtest/accuracy.js';
+import { forecastSeries } from '../src/forecast/engine.js';
+import { MODEL_NAMES } from '../src/forecast/registry.js';
+import { readSeriesFile } from '../src/metrics/file-source.js';
+
+export const ACCURACY_TRACES = [
+  'nyc_taxi_30min',
+  'uk_academic_net_5min',
+  'worldcup98_1min',
+  'nab_twitter_amzn_5min',
+  'crane_cpu_1',
+  'crane_cpu_2',
+  'google2019_cpu_5min',
+  'nab_asg_misconfig_cpu_5min',
+];
+const ORIGINS = 7;
+const HISTORY_DAYS = 35;
+const R_METHODS = ['R snaive', 'R stlf', 'R mstl'] as const;
+
+export interface Score {
+  trace: string;
+  method: string;
+  mase: number;
+  smape: number;
+  coverage90: number | null;
+  seconds: number;
+}
+
+function prescaleScores(trace: string, os: Origin[]): Score[] {
+  return ['auto', ...MODEL_NAMES].map((model) => {
+    const r = scoreModel(model, os, 0.9);
+    return { trace, method: model, mase: r.mase, smape: r.smape, coverage90: r.coverage, seconds: r.seconds };
+  });
+}
+
+/** Writes one R job per origin, runs R once, and scores its forecasts. */
+function rScores(traces: Array<{ trace: string; os: Origin[] }>, dir: string): Score[] {
+  const lines = ['history_csv\tday_steps\tweek_steps\thorizon\tout_csv'];
+  const jobs: Array<{ trace: string; o: Origin; out: string }> = [];
+  for (const { trace, os } of traces) {
+    os.forEach((o, i) => {
+      const step = o.history.stepMs;
+      const day = Math.round(DAY_MS / step);
+      const week = o.history.values.length >= 2 * Math.round(WEEK_MS / step) ? Math.round(WEEK_MS / step) : 0;
+      const hist = join(dir, `${trace}-${i}.txt`);
+      writeFileSync(hist, Array.from(o.history.values, (v) => (Number.isNaN(v) ? 'NA' : String(v))).join('\n') + '\n');
+      const out = join(dir, `${trace}-${i}.out.csv`);
+      lines.push([hist, day, week, o.actual.length, out].join('\t'));
+      jobs.push({ trace, o, out });
+    });
+  }
+  const jobsFile = join(dir, 'jobs.tsv');
+  writeFileSync(jobsFile, lines.join('\n') + '\n');
+  const timing = execFileSync('Rscript', [join(import.meta.dirname, 'r', 'peers.R'), jobsFile], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const secs = timing.trim().split('\n').map((l) => l.split(' ').slice(1).map(Number));
+  const scores: Score[] = [];
+  for (const { trace } of traces) {
+    const mine = jobs.map((j, i) => ({ ...j, i })).filter((j) => j.trace === trace);
+    R_METHODS.forEach((method, m) => {
+      const means = mine.map((j) => {
+        const rows = readFileSync(j.out, 'utf8').trim().split('\n').slice(1);
+        return Float64Array.from(rows, (r) => Number(r.split(',')[m]));
+      });
+      const seconds = mine.reduce((s, j) => s + secs[j.i]![m]!, 0) / mine.length;
+      const r = scoreOrigins(method, mine.map((j) => j.o), means, null, seconds);
+      scores.push({ trace, method, mase: r.mase, smape: r.smape, coverage90: null, seconds });
+    });
+  }
+  return scores;
+}
+
+export function ensureR(): void {
+  const ok = spawnSync('Rscript', ['-e', 'suppressMessages(library(forecast))'], { stdio: 'ignore' }).status === 0;
+  if (ok) return;
+  process.stderr.write('bench: installing R and the forecast package (Debian r-base-core r-cran-forecast)...\n');
+  execFileSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends r-base-core r-cran-forecast >/dev/null'], { stdio: 'inherit' });
+}
+
+export async function benchAccuracy(fixtures: string, traces = ACCURACY_TRACES): Promise<Score[]> {
+  ensureR();
+  const dir = join(tmpdir(), `prescale-bench-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    const all: Array<{ trace: string; os: Origin[] }> = [];
+    const scores: Score[] = [];
+    for (const trace of traces) {
+      const os = rollingOrigins(await readSeriesFile(join(fixtures, `${trace}.csv`)), ORIGINS, HISTORY_DAYS);
+      all.push({ trace, os });
+      scores.push(...prescaleScores(trace, os));
+      process.stderr.write(`bench: accuracy ${trace} done\n`);
+    }
+    scores.push(...rScores(all, dir));
+    return scores;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface SpeedResult {
+  points: number;
+  inProcessMs: number;
+  processMs: number;
+  rMstlMs: number;
+  speedupVsR: number;
+}
+
+/** Fit plus 1-day forecast of 28 days of 1-minute data with `auto`, in-process and as a process, vs R's mstl. */
+export async function benchSpeed(fixtures: string, cli: string): Promise<SpeedResult> {
+  ensureR();
+  const wc = await readSeriesFile(join(fixtures, 'worldcup98_1min.csv'));
+  const n = 28 * 1440;
+  const from = 30 * 1440; // days 30..58: the tournament, the hardest part
+  const series: Series = { startMs: wc.startMs + from * wc.stepMs, stepMs: wc.stepMs, values: wc.values.slice(from, from + n) };
+  const dir = join(tmpdir(), `prescale-speed-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    forecastSeries(series, { horizonMs: DAY_MS, quantiles: [0.5, 0.9] }); // warm-up (JIT)
+    const runs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      forecastSeries(series, { horizonMs: DAY_MS, quantiles: [0.5, 0.9] });
+      runs.push(performance.now() - t0);
+    }
+    const csv = join(dir, 'speed.csv');
+    const rows = ['timestamp,value'];
+    series.values.forEach((v, i) => { if (!Number.isNaN(v)) rows.push(`${formatTimestamp(series.startMs + i * series.stepMs)},${v}`); });
+    writeFileSync(csv, rows.join('\n') + '\n');
+    const procRuns: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      execFileSync(process.execPath, [cli, 'forecast', '--input', csv, '--horizon', '1d', '--output', join(dir, 'out.csv')], { stdio: 'ignore' });
+      procRuns.push(performance.now() - t0);
+    }
+    const hist = join(dir, 'speed.txt');
+    writeFileSync(hist, Array.from(series.values, (v) => (Number.isNaN(v) ? 'NA' : String(v))).join('\n') + '\n');
+    const jobs = join(dir, 'jobs.tsv');
+    writeFileSync(jobs, `history_csv\tday_steps\tweek_steps\thorizon\tout_csv\n${hist}\t1440\t10080\t1440\t${join(dir, 'r.csv')}\n`);
+    const out = execFileSync('Rscript', [join(import.meta.dirname, 'r', 'peers.R'), jobs], { encoding: 'utf8' });
+    const rMstlMs = Number(out.trim().split(' ')[3]) * 1000;
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+    const inProcessMs = median(runs);
+    return { points: n, inProcessMs, processMs: median(procRuns), rMstlMs, speedupVsR: rMstlMs / inProcessMs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * `npm run bench`: every benchmark, printed as Markdown tables (for BENCHMARKS.md) and saved as
+ * JSON in bench/results.json. Select parts with arguments: `npm run bench -- accuracy speed`.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { type Score, benchAccuracy, benchSpeed } from './accuracy.js';
+
+const root = join(import.meta.dirname, '..');
+const fixtures = join(root, 'fixtures', 'traces');
+const parts = process.argv.slice(2);
+const want = (p: string) => parts.length === 0 || parts.includes(p);
+const results: Record<string, unknown> = {
+  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+};
+const f = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(d));
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function accuracyTables(scores: Score[]): string {
+  const traces = [...new Set(scores.map((s) => s.trace))];
+  const methods = [...new Set(scores.map((s) => s.method))];
+  const get = (t: string, m: string) => scores.find((s) => s.trace === t && s.method === m);
+  const out: string[] = [];
+  for (const [title, key, d] of [['MASE', 'mase', 3], ['sMAPE %', 'smape', 1]] as const) {
+    out.push(`\n#### ${title}\n`, `| trace | ${methods.join(' | ')} |`, `|---|${methods.map(() => '---:').join('|')}|`);
+    for (const t of traces) out.push(`| ${t} | ${methods.map((m) => f(get(t, m)?.[key] ?? null, d)).join(' | ')} |`);
+    out.push(`| **median** | ${methods.map((m) => f(median(traces.map((t) => get(t, m)![key])), d)).join(' | ')} |`);
+  }
+  const qm = methods.filter((m) => get(traces[0]!, m)?.coverage90 !== null);
+  out.push('\n#### p90 coverage (target 0.85–0.95)\n', `| trace | ${qm.join(' | ')} |`, `|---|${qm.map(() => '---:').join('|')}|`);
+  for (const t of traces) out.push(`| ${t} | ${qm.map((m) => f(get(t, m)?.coverage90 ?? null)).join(' | ')} |`);
+  const med = (m: string) => median(traces.map((t) => get(t, m)!.mase));
+  const baselines = ['seasonal-naive-day', 'seasonal-naive-week', 'R snaive', 'R stlf', 'R mstl'];
+  const bestBase = baselines.reduce((b, m) => (med(m) < med(b) ? m : b));
+  const covs = traces.map((t) => get(t, 'auto')!.coverage90!);
+  out.push(
+    '',
+    `- median MASE: auto ${f(med('auto'))} vs best baseline ${bestBase} ${f(med(bestBase))} (ratio ${f(med('auto') / med(bestBase))}): ${med('auto') < med(bestBase) ? 'target met' : 'TARGET MISSED'}`,
+    `- auto p90 coverage range ${f(Math.min(...covs))}–${f(Math.max(...covs))}: ${covs.every((c) => c >= 0.85 && c <= 0.95) ? 'target met' : 'TARGET MISSED on ' + traces.filter((_, i) => covs[i]! < 0.85 || covs[i]! > 0.95).join(', ')}`,
+  );
+  return out.join('\n');
+}
+
+if (want('accuracy')) {
+  const scores = await benchAccuracy(fixtures);
+  results.accuracy = scores;
+  console.log('\n### Forecast accuracy (rolling origin: 7 origins 1 day apart, horizon 1 day, history <= 35 days)');
+  console.log(accuracyTables(scores));
+}
+
+if (want('speed')) {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  const s = await benchSpeed(fixtures, join(root, 'dist', 'cli', 'main.js'));
+  results.speed = s;
+  console.log('\n### Forecast speed (28 days of 1-minute data = 40,320 points, auto, 1-day horizon)\n');
+  console.log('| measure | ms |\n|---|---:|');
+  console.log(`| prescale auto, in-process (median of 5) | ${f(s.inProcessMs, 0)} |`);
+  console.log(`| prescale forecast, whole process (median of 3) | ${f(s.processMs, 0)} |`);
+  console.log(`| R forecast::mstl + forecast | ${f(s.rMstlMs, 0)} |`);
+  console.log(`\n- in-process ${s.inProcessMs < 1000 ? '< 1 s: target met' : '>= 1 s: TARGET MISSED'}; R mstl / prescale = ${f(s.speedupVsR, 1)}x (target >= 20x)`);
+}
+
+writeFileSync(join(import.meta.dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+console.log(`\nmachine: ${results.machine as string}`);

@@ -1,0 +1,26 @@
+/**
+ * Where a decided floor goes: the HPA's minReplicas, a scale subresource, or only a log line
+ * (dry-run). Narrow on purpose (DESIGN.md habit 3); the control loop does not know which.
+ */
+export interface FloorDecision {
+  /** Epoch ms of the decision. */
+  readonly atMs: number;
+  readonly scaler: string;
+  /** The floor to apply (minReplicas). */
+  readonly floor: number;
+  /** The floor in force before this decision, when known. */
+  readonly previous?: number;
+  /** Why (CamelCase, as in status conditions) and the plan step's explanation. */
+  readonly reason: string;
+  readonly detail: string;
+  /** The model and the planning-quantile forecast of load at `atMs`, when a forecast exists. */
+  readonly model?: string;
+  readonly forecast?: number;
+  /** When the floor changes next according to the plan (epoch ms), and to what. */
+  readonly nextChange?: { readonly atMs: number; readonly floor: number };
+}
+
+export interface Actuator {
+  readonly description: string;
+  apply(decision: FloorDecision, signal?: AbortSignal): Promise<void>;
+}

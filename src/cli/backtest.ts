@@ -1,0 +1,111 @@
+/**
+ * `prescale backtest -f SCALER.yaml --input FILE... [--json FILE] [--report FILE.html]`:
+ * for each input, forecast accuracy per model (rolling origin) and the scaling outcome of each
+ * policy (predictive floor + HPA, HPA alone, same time last week, oracle), scored from day 8.
+ */
+import { basename } from 'node:path';
+import { systemClock } from '../core/clock.js';
+import { DAY_MS } from '../core/duration.js';
+import { invalidInput } from '../core/errors.js';
+import { loadScalerFile } from '../config/load.js';
+import { type AccuracyScore, rollingOrigins, scoreModel } from '../backtest/accuracy.js';
+import { runPolicies } from '../backtest/policies.js';
+import { renderReport, type TraceReport } from '../backtest/report.js';
+import type { ScalingScore } from '../backtest/score.js';
+import { MODEL_NAMES } from '../forecast/registry.js';
+import { readSeriesFile } from '../metrics/file-source.js';
+import { RecordedSource } from '../metrics/recorded-source.js';
+import { settingsOf } from './dry-run.js';
+import { writeOutput } from './output.js';
+import { traceReport } from './report-data.js';
+
+/** Scaling is scored from day 8: the first week is the loop's warm-up history. */
+export const WARM_UP_MS = 7 * DAY_MS;
+const ACCURACY_ORIGINS = 7;
+
+export interface BacktestCommand {
+  file: string;
+  inputs: string[];
+  json?: string;
+  report?: string;
+}
+
+export interface BacktestResult {
+  input: string;
+  accuracy: AccuracyScore[];
+  scaling: Array<{ policy: string } & ScalingScore>;
+}
+
+export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStream, err: NodeJS.WriteStream | NodeJS.WritableStream): Promise<BacktestResult[]> {
+  if (cmd.inputs.length === 0) throw invalidInput('--input: give at least one recorded series');
+  const scaler = await loadScalerFile(cmd.file, { onWarning: (line) => err.write(`prescale: ${line}\n`) });
+  const progress = new Progress(err, cmd.inputs.length * (MODEL_NAMES.length + 2));
+  const results: BacktestResult[] = [];
+  const traces: TraceReport[] = [];
+  for (const input of cmd.inputs) {
+    const load = await readSeriesFile(input);
+    const endMs = load.startMs + load.values.length * load.stepMs;
+    if (endMs - load.startMs <= WARM_UP_MS + DAY_MS) throw invalidInput(`${input}: a backtest needs more than 8 days of data (7 days of warm-up, then scoring)`);
+    const range = { fromMs: load.startMs + WARM_UP_MS, toMs: endMs };
+
+    const origins = rollingOrigins(load, ACCURACY_ORIGINS, Math.round(scaler.spec.metric.historyMs / DAY_MS));
+    const accuracy: AccuracyScore[] = [];
+    for (const model of ['auto', ...MODEL_NAMES]) {
+      progress.tick(`${basename(input)}: accuracy of ${model}`);
+      accuracy.push(scoreModel(model, origins, scaler.spec.forecast.quantile));
+    }
+    progress.tick(`${basename(input)}: replaying the policies`);
+    const run = await runPolicies(scaler, new RecordedSource(load, input), load, range);
+    progress.tick(`${basename(input)}: scoring`);
+    results.push({ input, accuracy, scaling: run.policies.map((p) => ({ policy: p.name, ...p.score })) });
+    traces.push(traceReport(basename(input), scaler, load, run.predictive, run.policies, accuracy.map((a) => ({ model: a.method, mase: a.mase, smape: a.smape, coverage: a.coverage }))));
+  }
+  progress.done();
+
+  out.write(formatResults(results, scaler.spec.forecast.quantile));
+  if (cmd.json) await writeOutput(cmd.json, JSON.stringify({ scaler: `${scaler.namespace}/${scaler.name}`, results }, null, 2) + '\n');
+  if (cmd.report) {
+    const range = { fromMs: Math.min(...traces.map((t) => t.load.startMs)) + WARM_UP_MS, toMs: Math.max(...traces.map((t) => t.load.startMs + t.load.values.length * t.load.stepMs)) };
+    await writeOutput(
+      cmd.report,
+      renderReport({ title: `prescale backtest: ${scaler.namespace}/${scaler.name}`, scaler: `${scaler.namespace}/${scaler.name}`, generatedAtMs: systemClock.now(), settings: settingsOf(scaler, range), traces }),
+    );
+  }
+  return results;
+}
+
+function formatResults(results: BacktestResult[], quantile: number): string {
+  const lines: string[] = [];
+  const f = (v: number | null, d: number) => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(d));
+  for (const r of results) {
+    lines.push(`${r.input}`, `  forecast accuracy (rolling origin, 1 day ahead)   MASE   sMAPE%  p${Math.round(quantile * 100)} coverage`);
+    for (const a of r.accuracy) lines.push(`    ${a.method.padEnd(44)} ${f(a.mase, 3).padStart(6)} ${f(a.smape, 1).padStart(7)} ${f(a.coverage, 3).padStart(12)}`);
+    lines.push(`  scaling (from day 8)   shortfall rm   shortfall%   under-min   replica-h   vs-oracle   events`);
+    for (const s of r.scaling) {
+      lines.push(`    ${s.policy.padEnd(18)} ${f(s.shortfallReplicaMinutes, 0).padStart(14)} ${f(s.shortfallPct, 3).padStart(12)} ${f(s.underMinutes, 0).padStart(11)} ${f(s.costReplicaHours, 0).padStart(11)} ${f(s.costVsOracle, 3).padStart(11)} ${String(s.scalingEvents).padStart(8)}`);
+    }
+    const oracle = r.scaling[0];
+    if (oracle) lines.push(`    ${'oracle'.padEnd(18)} ${'0'.padStart(14)} ${'0.000'.padStart(12)} ${'0'.padStart(11)} ${f(oracle.oracleReplicaHours, 0).padStart(11)} ${'1.000'.padStart(11)}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** A one-line progress bar on stderr, only when it is a terminal. */
+class Progress {
+  private n = 0;
+  private readonly tty: boolean;
+  constructor(private readonly stream: NodeJS.WritableStream, private readonly total: number) {
+    this.tty = (stream as NodeJS.WriteStream).isTTY === true;
+  }
+  tick(label: string): void {
+    this.n++;
+    if (!this.tty) return;
+    const width = 24;
+    const filled = Math.round((this.n / this.total) * width);
+    this.stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.n}/${this.total} ${label.slice(0, 60).padEnd(60)}`);
+  }
+  done(): void {
+    if (this.tty) this.stream.write('\r' + ' '.repeat(100) + '\r');
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * `prescale dry-run -f SCALER.yaml (--input FILE | --prometheus URL) [--from TS] [--to TS]
+ *  [--decisions FILE] [--report FILE.html]`: replays the operator's control loop over recorded
+ * load in simulated time, with the simulated HPA reacting under the floor, and writes what it would
+ * have done. Floor changes are logged as JSON lines (pino) at info, unchanged ticks at debug.
+ */
+import { systemClock } from '../core/clock.js';
+import { DAY_MS, formatDuration } from '../core/duration.js';
+import { invalidInput } from '../core/errors.js';
+import type { Series } from '../core/series.js';
+import { formatTimestamp, requireTimestampMs } from '../core/time.js';
+import { loadScalerFile } from '../config/load.js';
+import type { Scaler } from '../config/scaler.js';
+import { DryRunActuator } from '../actuate/dry-run.js';
+import { type ReplayRange, replayPredictive } from '../backtest/replay.js';
+import { simulate } from '../backtest/replay.js';
+import { renderReport } from '../backtest/report.js';
+import { scoreScaling } from '../backtest/score.js';
+import { readSeriesFile } from '../metrics/file-source.js';
+import { PrometheusSource } from '../metrics/prometheus.js';
+import { RecordedSource } from '../metrics/recorded-source.js';
+import type { MetricSource } from '../metrics/source.js';
+import type { Logger } from '../telemetry/logger.js';
+import { formatNumber, writeOutput } from './output.js';
+import { traceReport } from './report-data.js';
+
+export interface DryRunCommand {
+  file: string;
+  input?: string;
+  prometheus?: string;
+  from?: string;
+  to?: string;
+  decisions?: string;
+  report?: string;
+}
+
+export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.WritableStream): Promise<void> {
+  if ((cmd.input === undefined) === (cmd.prometheus === undefined)) throw invalidInput('give exactly one of --input FILE or --prometheus URL');
+  const scaler = await loadScalerFile(cmd.file, { onWarning: (line) => logger.warn(line) });
+  const { source, load, range } = await openSource(cmd, scaler, logger);
+  const actuator = new DryRunActuator(logger);
+  let last: number | undefined;
+  const started = performance.now();
+  const result = await replayPredictive(scaler, source, load, range, (d) => {
+    const changed = d.floor !== last;
+    last = d.floor;
+    return changed ? actuator.apply(d) : undefined;
+  });
+  const seconds = (performance.now() - started) / 1000;
+
+  if (cmd.decisions) {
+    const lines = ['timestamp,load,forecast,floor_replicas,reactive_replicas,desired_replicas,ready_replicas,reason,model'];
+    for (const r of result.rows) {
+      lines.push([formatTimestamp(r.atMs), formatNumber(r.load), formatNumber(r.forecast), r.floor, Number.isNaN(r.reactive) ? '' : r.reactive, r.desired, r.ready, r.decision.reason, r.decision.model ?? ''].join(','));
+    }
+    await writeOutput(cmd.decisions, lines.join('\n') + '\n');
+  }
+
+  const s = scaler.spec;
+  const opts = { perReplica: s.capacity.perReplica, minReplicas: s.minReplicas, maxReplicas: s.maxReplicas };
+  const pred = scoreScaling({ stepMs: result.trace.stepMs, load: result.trace.load, ready: result.trace.ready, desired: result.trace.desired }, opts);
+  const hpaTrace = simulate(scaler, load, range);
+  const hpa = scoreScaling({ stepMs: hpaTrace.stepMs, load: hpaTrace.load, ready: hpaTrace.ready, desired: hpaTrace.desired }, opts);
+
+  if (cmd.report) {
+    const t = traceReport(cmd.input ?? source.description, scaler, load, result, [
+      { name: 'predictive', trace: result.trace, score: pred, floorAt: result.floorAt },
+      { name: 'hpa', trace: hpaTrace, score: hpa },
+    ]);
+    await writeOutput(cmd.report, renderReport({ title: `prescale dry-run: ${scaler.namespace}/${scaler.name}`, scaler: `${scaler.namespace}/${scaler.name}`, generatedAtMs: systemClock.now(), settings: settingsOf(scaler, range), traces: [t] }));
+  }
+
+  const reasons = new Map<string, number>();
+  for (const r of result.rows) reasons.set(r.decision.reason, (reasons.get(r.decision.reason) ?? 0) + 1);
+  const models = [...new Set(result.rows.map((r) => r.decision.model).filter((m) => m !== undefined))];
+  const changes = result.rows.filter((r, i) => i > 0 && r.floor !== result.rows[i - 1]!.floor).length;
+  const pct = (v: number) => `${v.toFixed(2)}%`;
+  out.write(
+    [
+      `prescale dry-run: ${scaler.namespace}/${scaler.name} (${s.mode}, target ${s.target.kind}/${s.target.name})`,
+      `  range      ${formatTimestamp(range.fromMs)} .. ${formatTimestamp(range.toMs)} (${formatDuration(range.toMs - range.fromMs)}), ${result.rows.length} ticks of ${formatDuration(s.plan.tickIntervalMs)}, replayed in ${seconds.toFixed(1)} s`,
+      `  decisions  ${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}; floor changed ${changes} times; models ${models.join(', ') || 'none'}`,
+      `  floor      min ${Math.min(...result.rows.map((r) => r.floor))}, max ${Math.max(...result.rows.map((r) => r.floor))} replicas (spec ${s.minReplicas}..${s.maxReplicas})`,
+      `               shortfall        under-capacity  replica-hours  vs oracle  scaling events`,
+      `  predictive   ${pct(pred.shortfallPct).padStart(9)} ${formatNumber(Math.round(pred.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(pred.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(pred.costReplicaHours)).padStart(12)}  ${pred.costVsOracle.toFixed(2).padStart(8)}x  ${String(pred.scalingEvents).padStart(14)}`,
+      `  hpa alone    ${pct(hpa.shortfallPct).padStart(9)} ${formatNumber(Math.round(hpa.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(hpa.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(hpa.costReplicaHours)).padStart(12)}  ${hpa.costVsOracle.toFixed(2).padStart(8)}x  ${String(hpa.scalingEvents).padStart(14)}`,
+      ...(cmd.decisions ? [`  decisions written to ${cmd.decisions}`] : []),
+      ...(cmd.report ? [`  report written to ${cmd.report}`] : []),
+      '',
+    ].join('\n'),
+  );
+}
+
+/** The history source, the load the simulator sees, and the replay range. */
+async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): Promise<{ source: MetricSource; load: Series; range: ReplayRange }> {
+  const s = scaler.spec;
+  if (cmd.input !== undefined) {
+    const load = await readSeriesFile(cmd.input);
+    const endMs = load.startMs + load.values.length * load.stepMs;
+    const span = endMs - load.startMs;
+    // Default start: after a week of warm-up history (or half the recording when shorter).
+    const fromMs = cmd.from ? requireTimestampMs(cmd.from, '--from') : load.startMs + Math.min(7 * DAY_MS, Math.floor(span / 2 / load.stepMs) * load.stepMs);
+    const toMs = cmd.to ? requireTimestampMs(cmd.to, '--to') : endMs;
+    checkRange(fromMs, toMs);
+    return { source: new RecordedSource(load, cmd.input), load, range: { fromMs, toMs } };
+  }
+  if (!cmd.from || !cmd.to) throw invalidInput('--prometheus needs --from and --to (the range to replay)');
+  const fromMs = requireTimestampMs(cmd.from, '--from');
+  const toMs = requireTimestampMs(cmd.to, '--to');
+  checkRange(fromMs, toMs);
+  const p = s.metric.prometheus;
+  const source = new PrometheusSource(
+    {
+      url: cmd.prometheus!,
+      query: s.metric.query,
+      ...(p?.headers ? { headers: { ...p.headers } } : {}),
+      ...(p?.bearerTokenFile ? { bearerTokenFile: p.bearerTokenFile } : {}),
+      ...(p?.caFile ? { caFile: p.caFile } : {}),
+      ...(p?.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
+    },
+    { clock: systemClock, logger },
+  );
+  const step = s.metric.stepMs;
+  const alignedFrom = Math.floor(fromMs / step) * step;
+  const load = await source.fetchRange(alignedFrom, toMs, step);
+  return { source, load, range: { fromMs, toMs } };
+}
+
+function checkRange(fromMs: number, toMs: number): void {
+  if (!(toMs > fromMs)) throw invalidInput(`--to (${formatTimestamp(toMs)}) must be after --from (${formatTimestamp(fromMs)})`);
+}
+
+export function settingsOf(scaler: Scaler, range: ReplayRange): Array<[string, string]> {
+  const s = scaler.spec;
+  return [
+    ['range', `${formatTimestamp(range.fromMs)} .. ${formatTimestamp(range.toMs)}`],
+    ['model', s.forecast.model],
+    ['quantile', `p${Math.round(s.forecast.quantile * 100)}`],
+    ['per replica', String(s.capacity.perReplica)],
+    ['min / max replicas', `${s.minReplicas} / ${s.maxReplicas}`],
+    ['lead time', formatDuration(s.plan.leadTimeMs)],
+    ['pod start-up', formatDuration(s.hpa.startupDelayMs)],
+    ['horizon', formatDuration(s.forecast.horizonMs)],
+    ['refit every', formatDuration(s.forecast.refitIntervalMs)],
+    ['min step', formatDuration(s.plan.minStepDurationMs)],
+  ];
+}

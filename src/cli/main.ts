@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * The `prescale` command. Exit codes (DESIGN.md): 0 success, 1 runtime failure, 2 bad usage or
+ * invalid input, always with a one-line error on stderr.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { errorMessage, isPrescaleError } from '../core/errors.js';
+import { durationFlag, parseModel, parseQuantiles } from './args.js';
+import { runForecast } from './forecast.js';
+import { runValidate } from './validate.js';
+import { runRecord } from './record.js';
+import { runDryRun } from './dry-run.js';
+import { runBacktest } from './backtest.js';
+import { systemClock } from '../core/clock.js';
+import { createLogger } from '../telemetry/logger.js';
+
+export function buildProgram(): Command {
+  const program = new Command('prescale')
+    .description('Predictive autoscaling for Kubernetes: seasonal forecasts as a replica floor under the HPA.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('forecast')
+    .description('fit on a recorded series and write the forecast for the horizon after its last sample (CSV)')
+    .requiredOption('--input <file>', 'series file: CSV timestamp,value or a saved Prometheus query_range JSON')
+    .requiredOption('--horizon <duration>', 'how far ahead, e.g. 6h, 1d', durationFlag('--horizon'))
+    .option('--step <duration>', 'output step (default: the input step)', durationFlag('--step'))
+    .addOption(new Option('--model <name>', 'auto chooses by rolling-origin backtest').default('auto').argParser((v) => parseModel(v)))
+    .option('--quantiles <list>', 'quantile columns to write', (v) => parseQuantiles(v), [0.5, 0.9])
+    .option('--output <file>', 'write here instead of stdout (written whole or not at all)')
+    .action(async (o) => {
+      await runForecast({ input: o.input, horizonMs: o.horizon, stepMs: o.step, model: o.model, quantiles: o.quantiles, output: o.output }, process.stderr);
+    });
+
+  program
+    .command('validate')
+    .description('check a PredictiveScaler spec and print every problem with its field path and line')
+    .requiredOption('-f, --file <scaler.yaml>', 'the spec')
+    .option('--name <name>', 'which PredictiveScaler, when the file holds several')
+    .action(async (o) => {
+      await runValidate(o.file, o.name, process.stdout, process.stderr);
+    });
+
+  program
+    .command('dry-run')
+    .description('replay the control loop over recorded load in simulated time and write what it would have done')
+    .requiredOption('-f, --file <scaler.yaml>', 'the PredictiveScaler spec')
+    .option('--input <file>', 'recorded load: CSV timestamp,value or a saved query_range JSON')
+    .option('--prometheus <url>', "read the spec's query from a live Prometheus instead (needs --from and --to)")
+    .option('--from <timestamp>', 'start of the replay (default: one week into a recording)')
+    .option('--to <timestamp>', 'end of the replay (default: the end of the recording)')
+    .option('--decisions <file>', 'CSV, one row per control tick')
+    .option('--report <file.html>', 'a self-contained HTML report')
+    .option('--log-level <level>', 'info logs floor changes, debug every decision', 'info')
+    .action(async (o) => {
+      const logger = createLogger({ level: o.logLevel });
+      await runDryRun({ file: o.file, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report }, logger, process.stdout);
+    });
+
+  program
+    .command('backtest')
+    .description('score forecasts per model and scaling per policy (predictive, HPA alone, last week, oracle) on recorded load')
+    .requiredOption('-f, --file <scaler.yaml>', 'the PredictiveScaler spec')
+    .requiredOption('--input <files...>', 'one or more recorded series')
+    .option('--json <file>', 'all figures as JSON')
+    .option('--report <file.html>', 'a self-contained HTML report')
+    .action(async (o) => {
+      await runBacktest({ file: o.file, inputs: o.input, json: o.json, report: o.report }, process.stdout, process.stderr);
+    });
+
+  program
+    .command('record')
+    .description('save a range of a live Prometheus series as a fixture (CSV, or the API JSON)')
+    .requiredOption('--prometheus <url>', 'Prometheus (or Thanos, Mimir, Cortex, VictoriaMetrics) base URL')
+    .requiredOption('--query <promql>', 'a query returning exactly one series')
+    .requiredOption('--from <timestamp>', 'ISO-8601 (UTC when no zone) or epoch seconds')
+    .requiredOption('--to <timestamp>', 'ISO-8601 (UTC when no zone) or epoch seconds')
+    .requiredOption('--step <duration>', 'resolution, e.g. 1m')
+    .requiredOption('--output <file>', 'written whole or not at all')
+    .addOption(new Option('--format <format>', 'csv or json (a query_range response)').choices(['csv', 'json']).default('csv'))
+    .option('--header <name: value>', 'extra request header, repeatable (e.g. "X-Scope-OrgID: tenant-a")', (v: string, acc: string[]) => [...acc, v], [])
+    .action(async (o) => {
+      const logger = createLogger();
+      const r = await runRecord({ prometheus: o.prometheus, query: o.query, from: o.from, to: o.to, step: o.step, output: o.output, format: o.format, headers: o.header }, { clock: systemClock, logger });
+      process.stderr.write(`prescale: recorded ${r.present} of ${r.points} points to ${r.output}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed the message; help and version are successes.
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    }
+    // One line per problem (a spec with several problems reports them all).
+    const lines = isPrescaleError(e, 'invalid-input') ? e.message.split('\n') : [errorMessage(e)];
+    for (const line of lines) process.stderr.write(`prescale: error: ${line}\n`);
+    if (isPrescaleError(e, 'invalid-input')) return 2;
+    if (process.env.PRESCALE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,345 @@
+/**
+ * The forecast engine: history in, mean and quantile forecasts out. Pure.
+ *
+ *   trim history -> working resolution -> detect seasonality -> clean -> evaluate models on
+ *   rolling origins of this very series -> choose a model or a combination -> fit on all of it
+ *   -> quantiles from the chosen forecast's own out-of-sample errors by horizon.
+ *
+ * The evaluation (model choice and error quantiles) can be reused between refits through
+ * `ForecastOutcome.selection`, so a control loop that refits every few hours does not pay for a
+ * full model search each time.
+ */
+import { DAY_MS, HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
+import type { Series } from '../core/series.js';
+import { countPresent } from '../core/series.js';
+import { quantileSorted } from './accuracy.js';
+import { cleanSeries } from './clean.js';
+import { allModels } from './registry.js';
+import { detectSeasonality, periodsInSteps } from './seasonality.js';
+import type { InsufficientHistory, Model, ModelContext } from './types.js';
+
+/** Less history than this cannot be forecast at all (half a day: not even a level is reliable). */
+export const MIN_HISTORY_MS = 12 * HOUR_MS;
+/** History beyond this is not used (five weeks: enough for weekly cycles and their change). */
+export const DEFAULT_MAX_HISTORY_MS = 35 * DAY_MS;
+/** Models fit at no finer than this step; finer input is averaged (1-minute noise is not forecastable). */
+export const DEFAULT_WORKING_STEP_MS = 5 * MINUTE_MS;
+/** Rolling origins used to choose the model and measure its errors. */
+const MAX_ORIGINS = 6;
+/** Horizon buckets for the error quantiles. */
+const MAX_BUCKETS = 8;
+
+export interface ExcludedWindow {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+export interface ForecastOptions {
+  readonly horizonMs: number;
+  /** A model name from the registry, or `auto` (default). */
+  readonly model?: string;
+  /** Quantiles to produce, each in (0, 1). */
+  readonly quantiles?: readonly number[];
+  /** Windows of history to ignore (holidays, incidents, load tests). */
+  readonly excluded?: readonly ExcludedWindow[];
+  /** Seasonal periods to use instead of detecting them. */
+  readonly seasonalitiesMs?: readonly number[];
+  readonly maxHistoryMs?: number;
+  /** Finest step models fit at (default 5 min). */
+  readonly workingStepMs?: number;
+  /** A previous outcome's selection to reuse (skips the model search when still compatible). */
+  readonly reuse?: Selection;
+}
+
+/** The result of the model search, reusable while the series keeps its step and periods. */
+export interface Selection {
+  readonly models: readonly string[];
+  readonly stepMs: number;
+  readonly periodsMs: readonly number[];
+  /** Relative errors (actual - forecast) / scale, sorted, per horizon bucket. */
+  readonly errorBuckets: readonly Float64Array[];
+  /** Horizon (steps) covered by each bucket. */
+  readonly bucketSteps: number;
+  /** Scale floor for relative errors, in load units. */
+  readonly scaleFloor: number;
+  /** Mean absolute error per candidate over the rolling origins (for diagnostics and reports). */
+  readonly scores: ReadonlyArray<{ readonly model: string; readonly mae: number }>;
+}
+
+export interface Forecast {
+  readonly kind: 'forecast';
+  /** Time of the first forecast point (one working step after the last history point). */
+  readonly startMs: number;
+  readonly stepMs: number;
+  readonly mean: Float64Array;
+  /** One array per requested quantile, in the order requested. */
+  readonly quantiles: ReadonlyArray<{ readonly q: number; readonly values: Float64Array }>;
+  /** `holt-winters`, or `mstl+fft` for a combination. */
+  readonly model: string;
+  readonly periodsMs: readonly number[];
+  readonly selection: Selection;
+  readonly cleaned: { readonly gaps: number; readonly outliers: number; readonly outages: number; readonly excluded: number };
+  /** The cleaned history at the working step, ending one step before `startMs`. */
+  readonly history: Series;
+}
+
+export type ForecastOutcome = Forecast | InsufficientHistory;
+
+export function forecastSeries(series: Series, opts: ForecastOptions): ForecastOutcome {
+  const maxHistoryMs = opts.maxHistoryMs ?? DEFAULT_MAX_HISTORY_MS;
+  const working = toWorkingResolution(trimHistory(series, maxHistoryMs), opts.workingStepMs ?? DEFAULT_WORKING_STEP_MS);
+  const short = checkHistory(working);
+  if (short) return short;
+
+  const detected = opts.seasonalitiesMs
+    ? opts.seasonalitiesMs.filter((p) => p * 2 <= working.values.length * working.stepMs)
+    : detectSeasonality(working.values, working.stepMs).periodsMs;
+  const periods = periodsInSteps(detected, working.stepMs).filter((p) => p >= 2);
+  const periodsMs = periods.map((p) => p * working.stepMs);
+  const ctx: ModelContext = { stepMs: working.stepMs, startMs: working.startMs, periods };
+  const clean = cleanSeries(working.values, ctx, { excluded: opts.excluded ? [...opts.excluded] : [] });
+  const y = clean.values;
+  const h = Math.max(1, Math.ceil(opts.horizonMs / working.stepMs));
+
+  const candidates = chooseCandidates(opts.model ?? 'auto', ctx, y.length);
+  if ('kind' in candidates) return candidates;
+
+  const reusable = opts.reuse && compatible(opts.reuse, ctx, periodsMs) ? opts.reuse : undefined;
+  const selection = reusable ?? select(candidates, y, ctx, h);
+  const chosen = candidates.filter((m) => selection.models.includes(m.name));
+  const mean = combine(chosen.map((m) => m.forecast(y, h, ctx)));
+  const nonNegative = y.every((v) => v >= 0);
+  if (nonNegative) clampAtZero(mean);
+  const quantiles = quantileForecasts(mean, opts.quantiles ?? [], selection, nonNegative);
+  const startMs = working.startMs + working.values.length * working.stepMs;
+  return {
+    kind: 'forecast',
+    startMs,
+    stepMs: working.stepMs,
+    mean,
+    quantiles,
+    model: selection.models.join('+'),
+    periodsMs,
+    selection,
+    cleaned: clean.counts,
+    history: { startMs: working.startMs, stepMs: working.stepMs, values: y },
+  };
+}
+
+/** Keeps the last `maxHistoryMs` of the series. */
+function trimHistory(s: Series, maxHistoryMs: number): Series {
+  const keep = Math.max(1, Math.floor(maxHistoryMs / s.stepMs));
+  if (s.values.length <= keep) return s;
+  const drop = s.values.length - keep;
+  return { startMs: s.startMs + drop * s.stepMs, stepMs: s.stepMs, values: s.values.subarray(drop) };
+}
+
+/**
+ * Averages a fine series into buckets of the working step, aligned so the last bucket ends with
+ * the last sample (a partial bucket at the start is dropped, never at the end).
+ */
+export function toWorkingResolution(s: Series, workingStepMs: number): Series {
+  const factor = Math.max(1, Math.floor(workingStepMs / s.stepMs));
+  if (factor === 1) return s;
+  const n = Math.floor(s.values.length / factor);
+  const offset = s.values.length - n * factor;
+  const out = new Float64Array(n);
+  for (let b = 0; b < n; b++) {
+    let sum = 0;
+    let c = 0;
+    for (let i = offset + b * factor, end = i + factor; i < end; i++) {
+      const v = s.values[i]!;
+      if (!Number.isNaN(v)) {
+        sum += v;
+        c++;
+      }
+    }
+    out[b] = c === 0 ? NaN : sum / c;
+  }
+  return { startMs: s.startMs + offset * s.stepMs, stepMs: s.stepMs * factor, values: out };
+}
+
+function checkHistory(s: Series): InsufficientHistory | undefined {
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < s.values.length; i++) {
+    if (Number.isNaN(s.values[i]!)) continue;
+    if (first < 0) first = i;
+    last = i;
+  }
+  const haveMs = first < 0 ? 0 : (last - first + 1) * s.stepMs;
+  const present = countPresent(s.values);
+  const needSamples = 24;
+  if (haveMs >= MIN_HISTORY_MS && present >= needSamples && present >= (last - first + 1) / 2) return undefined;
+  const needMs = Math.max(MIN_HISTORY_MS, needSamples * s.stepMs);
+  return {
+    kind: 'insufficient-history',
+    haveMs,
+    needMs,
+    message:
+      present < (last - first + 1) / 2 && haveMs >= needMs
+        ? `insufficient history: only ${present} of ${last - first + 1} samples are present (at least half are needed)`
+        : `insufficient history: have ${formatDuration(haveMs)} (${present} samples), need at least ${formatDuration(needMs)} and ${needSamples} samples`,
+  };
+}
+
+function chooseCandidates(name: string, ctx: ModelContext, n: number): Model[] | InsufficientHistory {
+  const models = allModels();
+  if (name !== 'auto') {
+    const m = models.find((x) => x.name === name);
+    if (!m) throw new Error(`unknown model ${name}`); // the config and CLI validate names first
+    const need = m.minHistory(ctx);
+    if (need > n) return modelNeedsMore(m.name, n, need, ctx.stepMs);
+    return [m];
+  }
+  const usable = models.filter((m) => m.minHistory(ctx) <= n);
+  if (usable.length === 0) {
+    const need = Math.min(...models.map((m) => m.minHistory(ctx)));
+    return modelNeedsMore('any model', n, need, ctx.stepMs);
+  }
+  return usable;
+}
+
+function modelNeedsMore(model: string, n: number, need: number, stepMs: number): InsufficientHistory {
+  return {
+    kind: 'insufficient-history',
+    haveMs: n * stepMs,
+    needMs: need * stepMs,
+    message: `insufficient history for ${model}: have ${formatDuration(n * stepMs)}, need at least ${formatDuration(need * stepMs)}`,
+  };
+}
+
+function compatible(sel: Selection, ctx: ModelContext, periodsMs: readonly number[]): boolean {
+  return sel.stepMs === ctx.stepMs && sel.periodsMs.length === periodsMs.length && sel.periodsMs.every((p, i) => p === periodsMs[i]);
+}
+
+/**
+ * The rolling-origin model search. Each candidate forecasts `hEval` steps from up to MAX_ORIGINS
+ * origins in the recent history; the best single model, or the mean of the best two or three
+ * (forecast combination rarely loses to its parts), wins by mean absolute error. The winner's
+ * errors at those origins become the error distribution behind the quantiles.
+ */
+function select(candidates: Model[], y: Float64Array, ctx: ModelContext, h: number): Selection {
+  const n = y.length;
+  const stepsPerDay = Math.max(1, Math.round(DAY_MS / ctx.stepMs));
+  const hEval = Math.max(1, Math.min(h, stepsPerDay));
+  const minNeed = Math.min(...candidates.map((m) => m.minHistory(ctx)));
+  const origins: number[] = [];
+  for (let k = 1; k <= MAX_ORIGINS && n - k * hEval >= minNeed; k++) origins.push(n - k * hEval);
+  const level = meanAbs(y);
+  const scaleFloor = Math.max(level * 0.05, Number.EPSILON);
+  const periodsMs = ctx.periods.map((p) => p * ctx.stepMs);
+
+  if (origins.length === 0) {
+    // Too short to evaluate out of sample: prefer the richest model that can run, and take the
+    // error distribution from the in-sample seasonal-naive differences (wide, but honest).
+    const model = preferredFallback(candidates);
+    const lag = ctx.periods[0] ?? 1;
+    const errs: number[] = [];
+    for (let i = lag; i < n; i++) errs.push((y[i]! - y[i - lag]!) / Math.max(Math.abs(y[i - lag]!), scaleFloor));
+    const sorted = Float64Array.from(errs).sort();
+    return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [sorted], bucketSteps: h, scaleFloor, scores: [] };
+  }
+
+  // forecasts[m][o] = model m's forecast of hEval steps from origin o.
+  const forecasts = candidates.map((m) =>
+    origins.map((o) => (m.minHistory(ctx) <= o ? m.forecast(y.subarray(0, o), hEval, { ...ctx }) : undefined)),
+  );
+  const scores = candidates.map((m, i) => ({ model: m.name, mae: originMae(forecasts[i]!, origins, y, hEval) }));
+  const ranked = scores
+    .map((s, i) => ({ ...s, i }))
+    .filter((s) => Number.isFinite(s.mae))
+    .sort((a, b) => a.mae - b.mae);
+
+  let best = { members: [ranked[0]!.i], mae: ranked[0]!.mae };
+  for (const k of [2, 3]) {
+    if (ranked.length < k) break;
+    const members = ranked.slice(0, k).map((r) => r.i);
+    const combined = origins.map((_, o) => {
+      const parts = members.map((m) => forecasts[m]![o]);
+      return parts.every((p) => p !== undefined) ? combine(parts as Float64Array[]) : undefined;
+    });
+    const mae = originMae(combined, origins, y, hEval);
+    if (mae < best.mae) best = { members, mae };
+  }
+
+  const buckets = Math.min(MAX_BUCKETS, hEval);
+  const bucketSteps = Math.ceil(hEval / buckets);
+  const errs: number[][] = Array.from({ length: buckets }, () => []);
+  origins.forEach((o, oi) => {
+    const parts = best.members.map((m) => forecasts[m]![oi]);
+    if (parts.some((p) => p === undefined)) return;
+    const f = combine(parts as Float64Array[]);
+    for (let j = 0; j < hEval && o + j < n; j++) {
+      errs[Math.floor(j / bucketSteps)]!.push((y[o + j]! - f[j]!) / Math.max(Math.abs(f[j]!), scaleFloor));
+    }
+  });
+  return {
+    models: best.members.map((i) => candidates[i]!.name),
+    stepMs: ctx.stepMs,
+    periodsMs,
+    errorBuckets: errs.map((e) => Float64Array.from(e).sort()),
+    bucketSteps,
+    scaleFloor,
+    scores: scores.map(({ model, mae }) => ({ model, mae })),
+  };
+}
+
+function preferredFallback(candidates: Model[]): Model {
+  const order = ['mstl', 'holt-winters', 'regression', 'fft', 'seasonal-naive-day', 'seasonal-naive-week'];
+  return [...candidates].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))[0]!;
+}
+
+function originMae(fs: ReadonlyArray<Float64Array | undefined>, origins: number[], y: Float64Array, hEval: number): number {
+  let sum = 0;
+  let count = 0;
+  for (let o = 0; o < origins.length; o++) {
+    const f = fs[o];
+    if (!f) return NaN; // a candidate must be evaluated at every origin to be compared fairly
+    for (let j = 0; j < hEval && origins[o]! + j < y.length; j++) {
+      sum += Math.abs(y[origins[o]! + j]! - f[j]!);
+      count++;
+    }
+  }
+  return count === 0 ? NaN : sum / count;
+}
+
+/** The mean of several forecasts of equal length. */
+function combine(parts: Float64Array[]): Float64Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Float64Array(parts[0]!.length);
+  for (const p of parts) for (let i = 0; i < out.length; i++) out[i] += p[i]! / parts.length;
+  return out;
+}
+
+function quantileForecasts(mean: Float64Array, qs: readonly number[], sel: Selection, nonNegative: boolean): Forecast['quantiles'] {
+  const sortedQs = [...qs].sort((a, b) => a - b);
+  const byQ = new Map<number, Float64Array>();
+  for (const q of sortedQs) {
+    const out = new Float64Array(mean.length);
+    for (let j = 0; j < mean.length; j++) {
+      const bucket = sel.errorBuckets[Math.min(sel.errorBuckets.length - 1, Math.floor(j / sel.bucketSteps))]!;
+      const e = bucket.length === 0 ? 0 : quantileSorted(bucket, q);
+      out[j] = mean[j]! + e * Math.max(Math.abs(mean[j]!), sel.scaleFloor);
+    }
+    if (nonNegative) clampAtZero(out);
+    byQ.set(q, out);
+  }
+  // Keep quantiles ordered point by point (a p90 never below a p50).
+  for (let k = 1; k < sortedQs.length; k++) {
+    const lo = byQ.get(sortedQs[k - 1]!)!;
+    const hi = byQ.get(sortedQs[k]!)!;
+    for (let j = 0; j < hi.length; j++) if (hi[j]! < lo[j]!) hi[j] = lo[j]!;
+  }
+  return qs.map((q) => ({ q, values: byQ.get(q)! }));
+}
+
+function clampAtZero(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) if (!(a[i]! >= 0)) a[i] = 0;
+}
+
+function meanAbs(y: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += Math.abs(y[i]!);
+  return y.length === 0 ? 0 : s / y.length;
+}

@@ -1,0 +1,12 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * A JSON-lines logger (pino). Each caller builds its own (no module singletons); the CLI logs to
+ * stderr so stdout stays for data, tests pass their own stream.
+ */
+export function createLogger(opts: { level?: string; stream?: NodeJS.WritableStream; name?: string } = {}): Logger {
+  const level = opts.level ?? process.env.PRESCALE_LOG_LEVEL ?? 'info';
+  return pino({ name: opts.name ?? 'prescale', level, base: undefined }, opts.stream ?? pino.destination({ dest: 2, sync: true }));
+}
