@@ -72,14 +72,19 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
 
   const reasons = new Map<string, number>();
   for (const r of result.rows) reasons.set(r.decision.reason, (reasons.get(r.decision.reason) ?? 0) + 1);
-  const models = [...new Set(result.rows.map((r) => r.decision.model).filter((m) => m !== undefined))];
+  const modelTicks = new Map<string, number>();
+  for (const r of result.rows) if (r.decision.model) modelTicks.set(r.decision.model, (modelTicks.get(r.decision.model) ?? 0) + 1);
+  const ranked = [...modelTicks].sort((a, b) => b[1] - a[1]);
+  const models = ranked.slice(0, 3).map(([m, n]) => `${m} ${Math.round((100 * n) / result.rows.length)}%`);
+  if (ranked.length > 3) models.push(`${ranked.length - 3} other combinations`);
   const changes = result.rows.filter((r, i) => i > 0 && r.floor !== result.rows[i - 1]!.floor).length;
   const pct = (v: number) => `${v.toFixed(2)}%`;
   out.write(
     [
       `prescale dry-run: ${scaler.namespace}/${scaler.name} (${s.mode}, target ${s.target.kind}/${s.target.name})`,
       `  range      ${formatTimestamp(range.fromMs)} .. ${formatTimestamp(range.toMs)} (${formatDuration(range.toMs - range.fromMs)}), ${result.rows.length} ticks of ${formatDuration(s.plan.tickIntervalMs)}, replayed in ${seconds.toFixed(1)} s`,
-      `  decisions  ${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}; floor changed ${changes} times; models ${models.join(', ') || 'none'}`,
+      `  decisions  ${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}; floor changed ${changes} times`,
+      `  models     ${models.join(', ') || 'none'} (of ticks)`,
       `  floor      min ${Math.min(...result.rows.map((r) => r.floor))}, max ${Math.max(...result.rows.map((r) => r.floor))} replicas (spec ${s.minReplicas}..${s.maxReplicas})`,
       `               shortfall        under-capacity  replica-hours  vs oracle  scaling events`,
       `  predictive   ${pct(pred.shortfallPct).padStart(9)} ${formatNumber(Math.round(pred.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(pred.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(pred.costReplicaHours)).padStart(12)}  ${pred.costVsOracle.toFixed(2).padStart(8)}x  ${String(pred.scalingEvents).padStart(14)}`,

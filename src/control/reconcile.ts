@@ -39,7 +39,7 @@ export interface ControlState {
   readonly forecastAtMs?: number;
   readonly selectedAtMs?: number;
   readonly applied?: AppliedFloor;
-  /** Consecutive failed passes (for backoff and status). */
+  /** Consecutive passes with a fault (for status and metrics). */
   readonly failures: number;
 }
 
@@ -167,9 +167,9 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
     next = { ...next, failures: next.failures + 1 };
   }
 
-  // 5. Requeue on the tick, backing off (up to 8 ticks) while faults repeat.
-  const backoff = Math.min(8, 2 ** Math.max(0, next.failures - 1));
-  return { state: next, decision, requeueAfterMs: s.plan.tickIntervalMs * (next.failures > 0 ? backoff : 1) };
+  // 5. Requeue on the tick: the plan's steps must be applied on time even while the source is
+  // down, and a failed read is retried at the next tick (the source itself retries with backoff).
+  return { state: next, decision, requeueAfterMs: s.plan.tickIntervalMs };
 }
 
 export function planOptions(scaler: Scaler) {

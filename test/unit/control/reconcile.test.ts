@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SimulatedClock } from '../../../src/core/clock.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/duration.js';
+import { PrescaleError } from '../../../src/core/errors.js';
+import type { Series } from '../../../src/core/series.js';
+import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
+import type { FloorDecision } from '../../../src/actuate/actuator.js';
+import { initialState, reconcile, type HistoryReader } from '../../../src/control/reconcile.js';
+
+const STEP = 5 * MINUTE_MS;
+const T0 = Date.UTC(2024, 0, 1);
+const perDay = DAY_MS / STEP;
+
+function scaler(): Scaler {
+  const r = parseScaler(
+    `apiVersion: prescale.dev/v1alpha1
+kind: PredictiveScaler
+metadata: { name: web, namespace: shop }
+spec:
+  target: { kind: HorizontalPodAutoscaler, name: web }
+  metric: { query: load, step: 5m, history: 14d }
+  capacity: { perReplica: 10 }
+  forecast: { horizon: 6h, refitInterval: 1h }
+  plan: { leadTime: 5m }
+  minReplicas: 2
+  maxReplicas: 50
+`,
+    'test.yaml',
+  );
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  return r.scaler;
+}
+
+/** 14 days of a daily cycle between 100 and 300 (10 to 30 replicas). */
+function history(nowMs: number): Series {
+  const n = 14 * perDay;
+  const startMs = Math.floor(nowMs / STEP) * STEP - (n - 1) * STEP;
+  const values = Float64Array.from({ length: n }, (_, i) => 200 + 100 * Math.sin((2 * Math.PI * ((startMs - T0) / STEP + i)) / perDay));
+  return { startMs, stepMs: STEP, values };
+}
+
+function fixture(reader: HistoryReader, fail?: () => boolean) {
+  const clock = new SimulatedClock(T0 + 14 * DAY_MS + 6 * HOUR_MS); // near the daily peak
+  const applied: FloorDecision[] = [];
+  const actuator = {
+    description: 'test',
+    apply: async (d: FloorDecision) => {
+      if (fail?.()) throw new PrescaleError('forbidden', 'patch refused: 403');
+      applied.push(d);
+    },
+  };
+  return { clock, applied, deps: { history: reader, actuator, clock } };
+}
+
+test('a healthy pass plans from the forecast and applies a floor inside [min, max]', async () => {
+  const f = fixture({ read: async (now) => history(now) });
+  const r = await reconcile(scaler(), initialState(), f.deps);
+  assert.equal(r.decision.reason, 'PlanApplied');
+  assert.ok(r.decision.floor >= 25 && r.decision.floor <= 50, `floor ${r.decision.floor} covers the peak (~30 replicas)`);
+  assert.equal(f.applied.length, 1);
+  assert.equal(r.requeueAfterMs, MINUTE_MS);
+});
+
+test('Prometheus down after a good pass: the floor is held from the last forecast, never lowered', async () => {
+  let up = true;
+  const f = fixture({ read: async (now) => { if (!up) throw new PrescaleError('transient', 'connect ECONNREFUSED'); return history(now); } });
+  const s = scaler();
+  const first = await reconcile(s, initialState(), f.deps);
+  up = false;
+  f.clock.advance(2 * HOUR_MS); // refit due, source down
+  const second = await reconcile(s, first.state, f.deps);
+  assert.equal(second.decision.error, 'connect ECONNREFUSED');
+  assert.ok(second.decision.floor >= 2);
+  assert.equal(second.state.failures, 1);
+  assert.equal(second.state.forecastAtMs, first.state.forecastAtMs, 'the last good forecast is kept');
+  // Long after the forecast ran out: hold what is applied.
+  f.clock.advance(12 * HOUR_MS);
+  const third = await reconcile(s, second.state, f.deps);
+  assert.equal(third.decision.reason, 'MetricsUnavailable');
+  assert.equal(third.decision.floor, second.state.applied!.replicas);
+});
+
+test('garbage from the source before any forecast holds minReplicas and says why', async () => {
+  const f = fixture({ read: async () => { throw new PrescaleError('invalid-input', 'not valid JSON'); } });
+  const r = await reconcile(scaler(), initialState(), f.deps);
+  assert.equal(r.decision.reason, 'MetricsUnavailable');
+  assert.equal(r.decision.floor, 2);
+  assert.match(r.decision.detail, /not valid JSON; holding 2 replicas/);
+});
+
+test('too little history is InsufficientHistory at minReplicas, not a forecast of zero', async () => {
+  const f = fixture({ read: async (now) => { const h = history(now); return { ...h, startMs: h.startMs + (h.values.length - 24) * STEP, values: h.values.slice(-24) }; } });
+  const r = await reconcile(scaler(), initialState(), f.deps);
+  assert.equal(r.decision.reason, 'InsufficientHistory');
+  assert.equal(r.decision.floor, 2);
+});
+
+test('a refused patch keeps the state that was applied and reports ActuationFailed', async () => {
+  let refuse = false;
+  const f = fixture({ read: async (now) => history(now) }, () => refuse);
+  const s = scaler();
+  const first = await reconcile(s, initialState(), f.deps);
+  refuse = true;
+  f.clock.advance(MINUTE_MS);
+  const second = await reconcile(s, first.state, f.deps);
+  assert.equal(second.decision.reason, 'ActuationFailed');
+  assert.deepEqual(second.state.applied, first.state.applied);
+  assert.equal(second.state.failures, 1);
+});

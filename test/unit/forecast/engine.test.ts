@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS } from '../../../src/core/duration.js';
+import type { Series } from '../../../src/core/series.js';
+import { coverage, mae } from '../../../src/forecast/accuracy.js';
+import { forecastSeries, toWorkingResolution } from '../../../src/forecast/engine.js';
+import { seasonalNaive } from '../../../src/forecast/models/seasonal-naive.js';
+
+const T0 = Date.UTC(2024, 0, 1);
+const STEP = 5 * MINUTE_MS;
+const perDay = DAY_MS / STEP;
+
+/** Deterministic noise (a small LCG), so tests never flake. */
+function noise(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1664525 + 1013904223) % 4294967296;
+    return s / 4294967296 - 0.5;
+  };
+}
+
+function daily(days: number, amp = 50, level = 100, noiseAmp = 0, seed = 1): Series {
+  const r = noise(seed);
+  const n = days * perDay;
+  const values = Float64Array.from({ length: n }, (_, i) => level + amp * Math.sin((2 * Math.PI * i) / perDay) + noiseAmp * r());
+  return { startMs: T0, stepMs: STEP, values };
+}
+
+function truth(s: Series, h: number, amp = 50, level = 100): Float64Array {
+  const n = s.values.length;
+  return Float64Array.from({ length: h }, (_, j) => level + amp * Math.sin((2 * Math.PI * (n + j)) / perDay));
+}
+
+test('a pure daily sine is forecast almost exactly by auto', () => {
+  const s = daily(21);
+  const f = forecastSeries(s, { horizonMs: DAY_MS, quantiles: [0.9] });
+  assert.equal(f.kind, 'forecast');
+  if (f.kind !== 'forecast') return;
+  assert.deepEqual(f.periodsMs, [DAY_MS]);
+  assert.equal(f.startMs, T0 + s.values.length * STEP);
+  assert.ok(mae(truth(s, perDay), f.mean) < 0.02 * 50, `MAE ${mae(truth(s, perDay), f.mean)}`);
+});
+
+test('seasonal naive of a week repeats last week exactly', () => {
+  const r = noise(7);
+  const y = Float64Array.from({ length: 3 * 7 * perDay }, () => 100 + 10 * r());
+  const m = seasonalNaive('w', WEEK_MS);
+  const out = m.forecast(y, perDay, { stepMs: STEP, startMs: T0, periods: [] });
+  assert.deepEqual([...out], [...y.subarray(y.length - 7 * perDay, y.length - 7 * perDay + perDay)]);
+});
+
+test('an outage (zeros for 3 hours) and a retry storm at the end of history do not pull the forecast down', () => {
+  const s = daily(21, 50, 100, 4);
+  const hurt = s.values.slice();
+  const n = hurt.length;
+  // Outage 5 h to 2 h before the end, then a 30-minute storm at 3x.
+  for (let i = n - 60; i < n - 24; i++) hurt[i] = 0;
+  for (let i = n - 24; i < n - 18; i++) hurt[i] = hurt[i]! * 3;
+  const clean = forecastSeries(s, { horizonMs: DAY_MS });
+  const dirty = forecastSeries({ ...s, values: hurt }, { horizonMs: DAY_MS });
+  assert.ok(clean.kind === 'forecast' && dirty.kind === 'forecast');
+  const t = truth(s, perDay);
+  assert.ok(dirty.cleaned.outages > 0, 'the outage is detected');
+  assert.ok(mae(t, dirty.mean) < 2 * mae(t, clean.mean) + 3, `dirty MAE ${mae(t, dirty.mean)} vs clean ${mae(t, clean.mean)}`);
+  const mean = (a: Float64Array) => a.reduce((x, y) => x + y, 0) / a.length;
+  assert.ok(mean(dirty.mean) > 90, `forecast level ${mean(dirty.mean)} stays near 100`);
+});
+
+const shortCases: Array<[string, number]> = [['two hours', 2 * HOUR_MS], ['eleven hours', 11 * HOUR_MS]];
+for (const [name, ms] of shortCases) {
+  test(`${name} of history is insufficient-history, not a number`, () => {
+    const values = Float64Array.from({ length: ms / STEP }, () => 100);
+    const f = forecastSeries({ startMs: T0, stepMs: STEP, values }, { horizonMs: HOUR_MS });
+    assert.equal(f.kind, 'insufficient-history');
+    if (f.kind === 'insufficient-history') {
+      assert.equal(f.needMs, 12 * HOUR_MS);
+      assert.match(f.message, /need at least 12h/);
+    }
+  });
+}
+
+test('a model that needs more history than there is says how much', () => {
+  const s = daily(3);
+  const f = forecastSeries(s, { horizonMs: HOUR_MS, model: 'seasonal-naive-week' });
+  assert.equal(f.kind, 'insufficient-history');
+  if (f.kind === 'insufficient-history') assert.equal(f.needMs, WEEK_MS);
+});
+
+test('p90 from out-of-sample errors covers about 90% of a noisy series', () => {
+  const s = daily(28, 50, 200, 40, 3);
+  const hist = { ...s, values: s.values.subarray(0, 21 * perDay) };
+  const actual = s.values.subarray(21 * perDay, 22 * perDay);
+  const f = forecastSeries(hist, { horizonMs: DAY_MS, quantiles: [0.5, 0.9] });
+  assert.ok(f.kind === 'forecast');
+  if (f.kind !== 'forecast') return;
+  const [p50, p90] = f.quantiles.map((q) => q.values.subarray(0, perDay));
+  const c90 = coverage(actual, p90!);
+  const c50 = coverage(actual, p50!);
+  assert.ok(c90 > 0.8 && c90 < 0.98, `p90 coverage ${c90}`);
+  assert.ok(c50 > 0.35 && c50 < 0.65, `p50 coverage ${c50}`);
+  for (let j = 0; j < perDay; j++) assert.ok(p90![j]! >= p50![j]!);
+});
+
+test('1-minute input is averaged onto the 5-minute working grid ending at the last sample', () => {
+  const values = Float64Array.from({ length: 12 }, (_, i) => i);
+  const w = toWorkingResolution({ startMs: T0, stepMs: MINUTE_MS, values }, 5 * MINUTE_MS);
+  assert.equal(w.stepMs, 5 * MINUTE_MS);
+  assert.equal(w.startMs, T0 + 2 * MINUTE_MS);
+  assert.deepEqual([...w.values], [4, 9]);
+});
+
+test('gaps in the history are never forecast as zeros', () => {
+  const s = daily(14, 50, 100, 2);
+  const values = s.values.slice();
+  for (let i = values.length - 3 * perDay; i < values.length - 2 * perDay; i++) values[i] = NaN;
+  const f = forecastSeries({ ...s, values }, { horizonMs: DAY_MS });
+  assert.ok(f.kind === 'forecast');
+  if (f.kind === 'forecast') {
+    assert.ok(f.cleaned.gaps >= perDay - 1);
+    assert.ok(mae(truth(s, perDay), f.mean) < 5, `MAE ${mae(truth(s, perDay), f.mean)}`);
+  }
+});
