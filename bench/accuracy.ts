@@ -8,7 +8,8 @@
  * p90 coverage pooled over the origins.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS, WEEK_MS } from '../src/core/duration.js';
@@ -50,34 +51,50 @@ function prescaleScores(trace: string, os: Origin[]): Score[] {
 }
 
 /** Writes one R job per origin, runs R once, and scores its forecasts. */
+/**
+ * Writes one R job per origin, runs R once for the jobs not in the cache, and scores the
+ * forecasts. R's answers depend only on the history and the periods, so they are cached in
+ * bench/.cache/r by a hash of those (delete the folder to re-run R; its timings are cached too).
+ */
 function rScores(traces: Array<{ trace: string; os: Origin[] }>, dir: string): Score[] {
+  const cacheDir = join(import.meta.dirname, '.cache', 'r');
+  mkdirSync(cacheDir, { recursive: true });
   const lines = ['history_csv\tday_steps\tweek_steps\thorizon\tout_csv'];
-  const jobs: Array<{ trace: string; o: Origin; out: string }> = [];
+  const jobs: Array<{ trace: string; o: Origin; out: string; timing: string }> = [];
+  const pending: string[] = [];
   for (const { trace, os } of traces) {
-    os.forEach((o, i) => {
+    os.forEach((o) => {
       const step = o.history.stepMs;
       const day = Math.round(DAY_MS / step);
       const week = o.history.values.length >= 2 * Math.round(WEEK_MS / step) ? Math.round(WEEK_MS / step) : 0;
-      const hist = join(dir, `${trace}-${i}.txt`);
-      writeFileSync(hist, Array.from(o.history.values, (v) => (Number.isNaN(v) ? 'NA' : String(v))).join('\n') + '\n');
-      const out = join(dir, `${trace}-${i}.out.csv`);
+      const text = Array.from(o.history.values, (v) => (Number.isNaN(v) ? 'NA' : String(v))).join('\n') + '\n';
+      const key = createHash('sha256').update(`${day} ${week} ${o.actual.length}\n${text}`).digest('hex').slice(0, 24);
+      const out = join(cacheDir, `${key}.csv`);
+      const timing = join(cacheDir, `${key}.secs`);
+      jobs.push({ trace, o, out, timing });
+      if (existsSync(out) && existsSync(timing)) return;
+      const hist = join(dir, `${key}.txt`);
+      writeFileSync(hist, text);
       lines.push([hist, day, week, o.actual.length, out].join('\t'));
-      jobs.push({ trace, o, out });
+      pending.push(timing);
     });
   }
-  const jobsFile = join(dir, 'jobs.tsv');
-  writeFileSync(jobsFile, lines.join('\n') + '\n');
-  const timing = execFileSync('Rscript', [join(import.meta.dirname, 'r', 'peers.R'), jobsFile], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const secs = timing.trim().split('\n').map((l) => l.split(' ').slice(1).map(Number));
+  if (pending.length > 0) {
+    const jobsFile = join(dir, 'jobs.tsv');
+    writeFileSync(jobsFile, lines.join('\n') + '\n');
+    const out = execFileSync('Rscript', [join(import.meta.dirname, 'r', 'peers.R'), jobsFile], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    out.trim().split('\n').forEach((l, i) => writeFileSync(pending[i]!, l.split(' ').slice(1).join(' ')));
+  }
   const scores: Score[] = [];
   for (const { trace } of traces) {
-    const mine = jobs.map((j, i) => ({ ...j, i })).filter((j) => j.trace === trace);
+    const mine = jobs.filter((j) => j.trace === trace);
+    const secs = mine.map((j) => readFileSync(j.timing, 'utf8').trim().split(' ').map(Number));
     R_METHODS.forEach((method, m) => {
       const means = mine.map((j) => {
         const rows = readFileSync(j.out, 'utf8').trim().split('\n').slice(1);
         return Float64Array.from(rows, (r) => Number(r.split(',')[m]));
       });
-      const seconds = mine.reduce((s, j) => s + secs[j.i]![m]!, 0) / mine.length;
+      const seconds = secs.reduce((s, t) => s + t[m]!, 0) / mine.length;
       const r = scoreOrigins(method, mine.map((j) => j.o), means, null, seconds);
       scores.push({ trace, method, mase: r.mase, smape: r.smape, coverage90: null, seconds });
     });

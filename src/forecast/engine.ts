@@ -13,10 +13,12 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js'
 import type { Series } from '../core/series.js';
 import { countPresent } from '../core/series.js';
 import { quantileSorted } from './accuracy.js';
-import { cleanSeries } from './clean.js';
+import { CleanFlag, cleanSeries } from './clean.js';
 import { allModels } from './registry.js';
 import { detectSeasonality, periodsInSteps } from './seasonality.js';
 import type { InsufficientHistory, Model, ModelContext } from './types.js';
+
+const EXCLUDED_FLAG = CleanFlag.excluded;
 
 /** Less history than this cannot be forecast at all (half a day: not even a level is reliable). */
 export const MIN_HISTORY_MS = 12 * HOUR_MS;
@@ -26,6 +28,8 @@ export const DEFAULT_MAX_HISTORY_MS = 35 * DAY_MS;
 export const DEFAULT_WORKING_STEP_MS = 5 * MINUTE_MS;
 /** Rolling origins used to choose the model and measure its errors. */
 const MAX_ORIGINS = 6;
+/** Rolling origins behind the error quantiles (the chosen models only): two weeks of daily origins. */
+const MAX_ERROR_ORIGINS = 14;
 /** Horizon buckets for the error quantiles. */
 const MAX_BUCKETS = 8;
 
@@ -99,13 +103,16 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
   const ctx: ModelContext = { stepMs: working.stepMs, startMs: working.startMs, periods };
   const clean = cleanSeries(working.values, ctx, { excluded: opts.excluded ? [...opts.excluded] : [] });
   const y = clean.values;
+  // What forecasts are scored against: the observed load (spikes and outages included, since the
+  // plan must cover them), except gaps and user-excluded windows.
+  const truth = Float64Array.from(working.values, (v, i) => (clean.flags[i] === EXCLUDED_FLAG ? NaN : v));
   const h = Math.max(1, Math.ceil(opts.horizonMs / working.stepMs));
 
   const candidates = chooseCandidates(opts.model ?? 'auto', ctx, y.length);
   if ('kind' in candidates) return candidates;
 
   const reusable = opts.reuse && compatible(opts.reuse, ctx, periodsMs) ? opts.reuse : undefined;
-  const selection = reusable ?? select(candidates, y, ctx, h);
+  const selection = reusable ?? select(candidates, y, truth, ctx, h);
   const chosen = candidates.filter((m) => selection.models.includes(m.name));
   const mean = combine(chosen.map((m) => m.forecast(y, h, ctx)));
   const nonNegative = y.every((v) => v >= 0);
@@ -219,7 +226,7 @@ function compatible(sel: Selection, ctx: ModelContext, periodsMs: readonly numbe
  * (forecast combination rarely loses to its parts), wins by mean absolute error. The winner's
  * errors at those origins become the error distribution behind the quantiles.
  */
-function select(candidates: Model[], y: Float64Array, ctx: ModelContext, h: number): Selection {
+function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number): Selection {
   const n = y.length;
   const stepsPerDay = Math.max(1, Math.round(DAY_MS / ctx.stepMs));
   const hEval = Math.max(1, Math.min(h, stepsPerDay));
@@ -245,7 +252,7 @@ function select(candidates: Model[], y: Float64Array, ctx: ModelContext, h: numb
   const forecasts = candidates.map((m) =>
     origins.map((o) => (m.minHistory(ctx) <= o ? m.forecast(y.subarray(0, o), hEval, { ...ctx }) : undefined)),
   );
-  const scores = candidates.map((m, i) => ({ model: m.name, mae: originMae(forecasts[i]!, origins, y, hEval) }));
+  const scores = candidates.map((m, i) => ({ model: m.name, mae: originMae(forecasts[i]!, origins, truth, hEval) }));
   const ranked = scores
     .map((s, i) => ({ ...s, i }))
     .filter((s) => Number.isFinite(s.mae))
@@ -259,21 +266,28 @@ function select(candidates: Model[], y: Float64Array, ctx: ModelContext, h: numb
       const parts = members.map((m) => forecasts[m]![o]);
       return parts.every((p) => p !== undefined) ? combine(parts as Float64Array[]) : undefined;
     });
-    const mae = originMae(combined, origins, y, hEval);
+    const mae = originMae(combined, origins, truth, hEval);
     if (mae < best.mae) best = { members, mae };
   }
 
   const buckets = Math.min(MAX_BUCKETS, hEval);
   const bucketSteps = Math.ceil(hEval / buckets);
   const errs: number[][] = Array.from({ length: buckets }, () => []);
-  origins.forEach((o, oi) => {
-    const parts = best.members.map((m) => forecasts[m]![oi]);
-    if (parts.some((p) => p === undefined)) return;
-    const f = combine(parts as Float64Array[]);
+  const chosen = best.members.map((i) => candidates[i]!);
+  const need = Math.max(...chosen.map((m) => m.minHistory(ctx)));
+  const addErrors = (o: number, f: Float64Array): void => {
     for (let j = 0; j < hEval && o + j < n; j++) {
-      errs[Math.floor(j / bucketSteps)]!.push((y[o + j]! - f[j]!) / Math.max(Math.abs(f[j]!), scaleFloor));
+      const a = truth[o + j]!;
+      if (!Number.isNaN(a)) errs[Math.floor(j / bucketSteps)]!.push((a - f[j]!) / Math.max(Math.abs(f[j]!), scaleFloor));
     }
-  });
+  };
+  origins.forEach((o, oi) => addErrors(o, combine(best.members.map((m) => forecasts[m]![oi]!))));
+  // More origins for the error distribution than for the choice: regime changes (holidays, level
+  // shifts) are rare, and two weeks of them calibrate the quantiles better than six days.
+  for (let k = origins.length + 1; k <= MAX_ERROR_ORIGINS && n - k * hEval >= need; k++) {
+    const o = n - k * hEval;
+    addErrors(o, combine(chosen.map((m) => m.forecast(y.subarray(0, o), hEval, ctx))));
+  }
   return {
     models: best.members.map((i) => candidates[i]!.name),
     stepMs: ctx.stepMs,
@@ -290,14 +304,16 @@ function preferredFallback(candidates: Model[]): Model {
   return [...candidates].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))[0]!;
 }
 
-function originMae(fs: ReadonlyArray<Float64Array | undefined>, origins: number[], y: Float64Array, hEval: number): number {
+function originMae(fs: ReadonlyArray<Float64Array | undefined>, origins: number[], truth: Float64Array, hEval: number): number {
   let sum = 0;
   let count = 0;
   for (let o = 0; o < origins.length; o++) {
     const f = fs[o];
     if (!f) return NaN; // a candidate must be evaluated at every origin to be compared fairly
-    for (let j = 0; j < hEval && origins[o]! + j < y.length; j++) {
-      sum += Math.abs(y[origins[o]! + j]! - f[j]!);
+    for (let j = 0; j < hEval && origins[o]! + j < truth.length; j++) {
+      const a = truth[origins[o]! + j]!;
+      if (Number.isNaN(a)) continue;
+      sum += Math.abs(a - f[j]!);
       count++;
     }
   }

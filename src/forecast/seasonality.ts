@@ -36,6 +36,7 @@
  */
 import { invalidInput } from '../core/errors.js';
 import { DAY_MS, HOUR_MS, WEEK_MS, formatDuration } from '../core/duration.js';
+import { fSurvival } from './stats.js';
 
 /** Candidate cycles tried by default, ms: 1 hour, 1 day, 1 week. */
 export const DEFAULT_SEASONALITY_CANDIDATES_MS: readonly number[] = [HOUR_MS, DAY_MS, WEEK_MS];
@@ -46,6 +47,8 @@ export const MIN_SAMPLES_PER_CYCLE = 4;
 export const MIN_CYCLES = 2;
 /** Minimum autocorrelation at the cycle's lag, whatever the sample size (see the header). */
 export const MIN_EFFECT = 0.2;
+/** Significance level of the phase ANOVA (strict: three candidates are tested, and load is autocorrelated). */
+export const ANOVA_ALPHA = 0.001;
 /** Two-sided 95% normal quantile used with the Bartlett standard error. */
 const Z_95 = 1.96;
 /** A bucket with fewer present samples than this share is a gap (its mean would be noisy). */
@@ -135,7 +138,12 @@ function testCandidate(
   // short for the test whatever the data (e.g. 14 days for a weekly cycle: 0.5 < 0.52).
   const best = (n - lag) / n;
   const floor = Z_95 / Math.sqrt(n);
+  const quarterPeak = rP >= acf[lag - quarter]! && rP >= acf[Math.min(lag + quarter, acf.length - 1)]!;
+  const anova = phaseAnova(x, lag);
+  const anovaWhy = `phase ANOVA F ${fmtNum(anova.f)}, p ${anova.p.toExponential(1)}, phase share ${fmtNum(anova.share)}`;
+  const anovaFound = anova.p < ANOVA_ALPHA && anova.share >= MIN_EFFECT && rP > 0 && quarterPeak;
   if (best <= Math.max(floor, MIN_EFFECT)) {
+    if (anovaFound) return verdict(true, rP, `${anovaWhy} (significant with few cycles)`);
     return verdict(false, rP, `history too short to test (${n} buckets of ${formatDuration(factor * stepMs)}): even a perfect cycle gives acf <= ${fmtNum(best)}, bound >= ${fmtNum(Math.max(floor, MIN_EFFECT))}`);
   }
   let sumSq = 0;
@@ -143,13 +151,56 @@ function testCandidate(
   const bartlett = Z_95 * Math.sqrt((1 + 2 * sumSq) / n);
   const threshold = Math.max(bartlett, MIN_EFFECT);
   const why = `threshold ${fmtNum(threshold)} = max(Bartlett ${fmtNum(bartlett)}, min effect ${MIN_EFFECT}) on ${n} buckets of ${formatDuration(factor * stepMs)}`;
-  if (!(rP > threshold)) return verdict(false, rP, `acf ${fmtNum(rP)} <= ${why} (not significant)`);
+  if (!(rP > threshold)) {
+    if (anovaFound) return verdict(true, rP, `${anovaWhy} (significant; acf ${fmtNum(rP)} <= ${why})`);
+    return verdict(false, rP, `acf ${fmtNum(rP)} <= ${why} (not significant)`);
+  }
   const before = acf[lag - quarter]!;
   const after = acf[lag + quarter]!;
   if (rP < before || rP < after) {
     return verdict(false, rP, `acf ${fmtNum(rP)} is not a local peak (acf a quarter cycle either side: ${fmtNum(before)}, ${fmtNum(after)})`);
   }
   return verdict(true, rP, `acf ${fmtNum(rP)} > ${why} (significant)`);
+}
+
+/**
+ * One-way ANOVA of the detrended buckets grouped by phase (bucket index mod lag): does the phase
+ * explain the variance? Unlike the ACF test it has power with few cycles (a weekly cycle in five
+ * weeks of daily means: F(6, 28)), which matters because prescale keeps five weeks of history.
+ * `share` is the phase's share of the variance (eta squared).
+ */
+function phaseAnova(x: Float64Array, lag: number): { f: number; p: number; share: number } {
+  const sum = new Float64Array(lag);
+  const cnt = new Float64Array(lag);
+  let total = 0;
+  let n = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (Number.isNaN(v)) continue;
+    sum[i % lag] += v;
+    cnt[i % lag]++;
+    total += v;
+    n++;
+  }
+  const mean = total / n;
+  let between = 0;
+  let groups = 0;
+  for (let k = 0; k < lag; k++) {
+    if (cnt[k]! === 0) continue;
+    groups++;
+    between += cnt[k]! * (sum[k]! / cnt[k]! - mean) ** 2;
+  }
+  let within = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (Number.isNaN(v)) continue;
+    within += (v - sum[i % lag]! / cnt[i % lag]!) ** 2;
+  }
+  const d1 = groups - 1;
+  const d2 = n - groups;
+  if (d1 < 1 || d2 < 1 || !(within > 0)) return { f: NaN, p: 1, share: 0 };
+  const f = between / d1 / (within / d2);
+  return { f, p: fSurvival(f, d1, d2), share: between / (between + within) };
 }
 
 /** Aggregation bucket for testing `periodMs`, ms (see the header, step 2). */
