@@ -6,7 +6,7 @@
  */
 import { systemClock } from '../core/clock.js';
 import { DAY_MS, formatDuration } from '../core/duration.js';
-import { invalidInput } from '../core/errors.js';
+import { PrescaleError, errorMessage, invalidInput, isPrescaleError } from '../core/errors.js';
 import type { Series } from '../core/series.js';
 import { formatTimestamp, requireTimestampMs } from '../core/time.js';
 import { loadScalerFile } from '../config/load.js';
@@ -37,7 +37,11 @@ export interface DryRunCommand {
 export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.WritableStream): Promise<void> {
   if ((cmd.input === undefined) === (cmd.prometheus === undefined)) throw invalidInput('give exactly one of --input FILE or --prometheus URL');
   const scaler = await loadScalerFile(cmd.file, { onWarning: (line) => logger.warn(line) });
-  const { source, load, range } = await openSource(cmd, scaler, logger);
+  const opened = await openSource(cmd, scaler, logger);
+  const { load, range } = opened;
+  // A replay must not differ silently from one of a recording: the first failed read fails the
+  // dry-run (the operator, instead, holds the floor and retries). Later reads fail fast.
+  const source = new FailFast(opened.source);
   const actuator = new DryRunActuator(logger);
   let last: number | undefined;
   const started = performance.now();
@@ -47,6 +51,7 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
     return changed ? actuator.apply(d) : undefined;
   });
   const seconds = (performance.now() - started) / 1000;
+  if (source.failure) throw source.failure;
 
   if (cmd.decisions) {
     const lines = ['timestamp,load,forecast,floor_replicas,reactive_replicas,desired_replicas,ready_replicas,reason,model'];
@@ -129,6 +134,24 @@ async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): P
   const alignedFrom = Math.floor(fromMs / step) * step;
   const load = await source.fetchRange(alignedFrom, toMs, step);
   return { source, load, range: { fromMs, toMs } };
+}
+
+class FailFast implements MetricSource {
+  failure: PrescaleError | undefined;
+  constructor(private readonly inner: MetricSource) {}
+  get description(): string {
+    return this.inner.description;
+  }
+  async fetchRange(fromMs: number, toMs: number, stepMs: number, signal?: AbortSignal): Promise<Series> {
+    if (this.failure) throw this.failure;
+    try {
+      return await this.inner.fetchRange(fromMs, toMs, stepMs, signal);
+    } catch (e) {
+      const kind = isPrescaleError(e) ? e.kind : 'unexpected';
+      this.failure = new PrescaleError(kind, `${this.inner.description}: reading history for ${formatTimestamp(fromMs)} .. ${formatTimestamp(toMs)} failed: ${errorMessage(e)}`, { cause: e });
+      throw this.failure;
+    }
+  }
 }
 
 function checkRange(fromMs: number, toMs: number): void {
