@@ -2,13 +2,15 @@ import { formatTimestamp } from '../core/time.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Actuator, FloorDecision } from './actuator.js';
 
-/** Applies nothing: logs each decision as one JSON line (pino), as `mode: DryRun` does. */
+/** Applies nothing: logs each decision as one JSON line (pino), as `mode: DryRun` does: a changed floor at info, an unchanged one at debug. */
 export class DryRunActuator implements Actuator {
   readonly description = 'dry-run log';
   constructor(private readonly logger: Logger) {}
 
   async apply(d: FloorDecision): Promise<void> {
-    this.logger.info(
+    const level = d.previous === d.floor ? 'debug' : 'info';
+    if (!this.logger.isLevelEnabled(level)) return;
+    this.logger[level](
       {
         at: formatTimestamp(d.atMs),
         scaler: d.scaler,

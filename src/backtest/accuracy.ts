@@ -27,16 +27,22 @@ export interface AccuracyScore {
   readonly seconds: number;
 }
 
-/** Up to `count` origins one day apart ending at the end of the series, each with a whole day ahead. */
+/**
+ * Up to `count` origins one day apart ending at the end of the series, each with a whole day ahead.
+ * The MASE season is detected once, on the longest history (the last origin's), so every origin
+ * is scaled alike.
+ */
 export function rollingOrigins(series: Series, count: number, historyDays: number): Origin[] {
   const day = Math.round(DAY_MS / series.stepMs);
   const out: Origin[] = [];
+  const lastAt = series.values.length - day;
+  const longest = series.values.subarray(Math.max(0, lastAt - historyDays * day), Math.max(0, lastAt));
+  const season = periodsInSteps(detectSeasonality(longest, series.stepMs).periodsMs, series.stepMs)[0] ?? 1;
   for (let k = count; k >= 1; k--) {
     const at = series.values.length - k * day;
     if (at < day) continue; // less than a day of history before this origin
     const from = Math.max(0, at - historyDays * day);
     const values = series.values.slice(from, at);
-    const season = periodsInSteps(detectSeasonality(values, series.stepMs).periodsMs, series.stepMs)[0] ?? 1;
     out.push({
       history: { startMs: series.startMs + from * series.stepMs, stepMs: series.stepMs, values },
       actual: series.values.slice(at, at + day),
@@ -63,21 +69,27 @@ export function scoreOrigins(method: string, os: readonly Origin[], means: Float
   return { method, mase: maseSum / os.length, smape: smapeSum / os.length, coverage: uppers ? coverage(actual, upper) : null, seconds };
 }
 
-/** prescale's forecast with `model` at every origin, on the native grid, scored. */
-export function scoreModel(model: string, os: readonly Origin[], quantile: number): AccuracyScore {
+/**
+ * prescale's forecast with `model` at every origin, on the native grid, scored over the origins
+ * with enough history for it (`origins` says how many).
+ */
+export function scoreModel(model: string, all: readonly Origin[], quantile: number): AccuracyScore & { origins: number } {
   const t0 = performance.now();
   const means: Float64Array[] = [];
   const uppers: Float64Array[] = [];
-  for (const o of os) {
+  const os: Origin[] = [];
+  for (const o of all) {
     const n = o.actual.length;
     const step = o.history.stepMs;
     const f = forecastSeries(o.history, { horizonMs: n * step + 2 * step, model, quantiles: [quantile] });
-    if (f.kind !== 'forecast') return { method: model, mase: NaN, smape: NaN, coverage: null, seconds: 0 };
+    if (f.kind !== 'forecast') continue;
+    os.push(o);
     const outStart = o.history.startMs + o.history.values.length * step;
     const anchor = f.history.values[f.history.values.length - 1];
     const grid = (values: Float64Array) => onGrid({ startMs: f.startMs, stepMs: f.stepMs, values }, outStart, step, n, anchor);
     means.push(grid(f.mean));
     uppers.push(grid(f.quantiles[0]!.values));
   }
-  return scoreOrigins(model, os, means, uppers, (performance.now() - t0) / 1000 / os.length);
+  if (os.length === 0) return { method: model, mase: NaN, smape: NaN, coverage: null, seconds: 0, origins: 0 };
+  return { ...scoreOrigins(model, os, means, uppers, (performance.now() - t0) / 1000 / os.length), origins: os.length };
 }

@@ -11,7 +11,7 @@ export function parseQuantiles(text: string, flag = '--quantiles'): number[] {
     if (!/^0?\.\d+$/.test(p) || !(q > 0 && q < 1)) throw invalidInput(`${flag}: ${JSON.stringify(p)} is not a quantile between 0 and 1 (e.g. 0.9)`);
     return q;
   });
-  return [...new Set(qs)];
+  return [...new Set(qs)].sort((a, b) => a - b);
 }
 
 export function parseModel(text: string, flag = '--model'): string {

@@ -13,6 +13,7 @@ import { runPolicies } from '../backtest/policies.js';
 import { renderReport, type TraceReport } from '../backtest/report.js';
 import type { ScalingScore } from '../backtest/score.js';
 import { MODEL_NAMES } from '../forecast/registry.js';
+import { clampInt, replicasFor } from '../plan/capacity.js';
 import { readSeriesFile } from '../metrics/file-source.js';
 import { RecordedSource } from '../metrics/recorded-source.js';
 import { settingsOf } from './dry-run.js';
@@ -57,7 +58,10 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
     progress.tick(`${basename(input)}: replaying the policies`);
     const run = await runPolicies(scaler, new RecordedSource(load, input), load, range);
     progress.tick(`${basename(input)}: scoring`);
-    results.push({ input, accuracy, scaling: run.policies.map((p) => ({ policy: p.name, ...p.score })) });
+    const scaling = run.policies.map((p) => ({ policy: p.name, ...p.score }));
+    const ref = run.policies[0]!.score;
+    scaling.push({ ...ref, policy: 'oracle', shortfallReplicaMinutes: 0, shortfallPct: 0, underMinutes: 0, costReplicaHours: ref.oracleReplicaHours, costVsOracle: 1, scalingEvents: oracleEvents(run.policies[0]!.trace.load, scaler.spec) });
+    results.push({ input, accuracy, scaling });
     traces.push(traceReport(basename(input), scaler, load, run.predictive, run.policies, accuracy.map((a) => ({ model: a.method, mase: a.mase, smape: a.smape, coverage: a.coverage }))));
   }
   progress.done();
@@ -74,6 +78,20 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
   return results;
 }
 
+/** Changes of the oracle's replica count, clamp(ceil(load / perReplica), min, max), over the ticks. */
+function oracleEvents(load: ArrayLike<number>, s: { capacity: { perReplica: number }; minReplicas: number; maxReplicas: number }): number {
+  let events = 0;
+  let prev: number | undefined;
+  for (let i = 0; i < load.length; i++) {
+    const v = load[i]!;
+    if (Number.isNaN(v)) continue;
+    const r = clampInt(replicasFor(v, s.capacity.perReplica), s.minReplicas, s.maxReplicas);
+    if (prev !== undefined && r !== prev) events++;
+    prev = r;
+  }
+  return events;
+}
+
 function formatResults(results: BacktestResult[], quantile: number): string {
   const lines: string[] = [];
   const f = (v: number | null, d: number) => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(d));
@@ -84,8 +102,6 @@ function formatResults(results: BacktestResult[], quantile: number): string {
     for (const s of r.scaling) {
       lines.push(`    ${s.policy.padEnd(18)} ${f(s.shortfallReplicaMinutes, 0).padStart(14)} ${f(s.shortfallPct, 3).padStart(12)} ${f(s.underMinutes, 0).padStart(11)} ${f(s.costReplicaHours, 0).padStart(11)} ${f(s.costVsOracle, 3).padStart(11)} ${String(s.scalingEvents).padStart(8)}`);
     }
-    const oracle = r.scaling[0];
-    if (oracle) lines.push(`    ${'oracle'.padEnd(18)} ${'0'.padStart(14)} ${'0.000'.padStart(12)} ${'0'.padStart(11)} ${f(oracle.oracleReplicaHours, 0).padStart(11)} ${'1.000'.padStart(11)}`);
     lines.push('');
   }
   return lines.join('\n');

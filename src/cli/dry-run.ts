@@ -43,13 +43,8 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   // dry-run (the operator, instead, holds the floor and retries). Later reads fail fast.
   const source = new FailFast(opened.source);
   const actuator = new DryRunActuator(logger);
-  let last: number | undefined;
   const started = performance.now();
-  const result = await replayPredictive(scaler, source, load, range, (d) => {
-    const changed = d.floor !== last;
-    last = d.floor;
-    return changed ? actuator.apply(d) : undefined;
-  });
+  const result = await replayPredictive(scaler, source, load, range, (d) => actuator.apply(d));
   const seconds = (performance.now() - started) / 1000;
   if (source.failure) throw source.failure;
 

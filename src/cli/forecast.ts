@@ -26,7 +26,8 @@ export async function runForecast(cmd: ForecastCommand, stderr: NodeJS.WritableS
   const outStep = cmd.stepMs ?? series.stepMs;
   const count = Math.floor(cmd.horizonMs / outStep);
   if (count < 1) throw invalidInput(`--horizon: ${formatDuration(cmd.horizonMs)} is shorter than one step (${formatDuration(outStep)})`);
-  const outStart = seriesEndMs(series) + outStep;
+  // The first row covers the interval right after the last sample, whatever the output step.
+  const outStart = seriesEndMs(series) + series.stepMs;
   // The working grid must reach past the last output interval.
   const horizonMs = outStart + count * outStep - (seriesEndMs(series) + series.stepMs) + outStep;
   const result = forecastSeries(series, { horizonMs, model: cmd.model, quantiles: cmd.quantiles });

@@ -18,7 +18,8 @@ export function buildProgram(): Command {
   const program = new Command('prescale')
     .description('Predictive autoscaling for Kubernetes: seasonal forecasts as a replica floor under the HPA.')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    // Usage errors are one line like every other error (exit 2); --help shows the usage.
+    .configureOutput({ outputError: (text, write) => write(`prescale: error: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) })
     .exitOverride();
 
   program

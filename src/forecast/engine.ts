@@ -28,6 +28,8 @@ export const DEFAULT_MAX_HISTORY_MS = 35 * DAY_MS;
 export const DEFAULT_WORKING_STEP_MS = 5 * MINUTE_MS;
 /** Rolling origins used to choose the model and measure its errors. */
 const MAX_ORIGINS = 6;
+/** Fewest origins a model choice is made on (fewer: the candidates needing most history sit out). */
+const MIN_SELECT_ORIGINS = 3;
 /** Rolling origins behind the error quantiles (the chosen models only): two weeks of daily origins. */
 const MAX_ERROR_ORIGINS = 14;
 /** Horizon buckets for the error quantiles. */
@@ -230,9 +232,18 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
   const n = y.length;
   const stepsPerDay = Math.max(1, Math.round(DAY_MS / ctx.stepMs));
   const hEval = Math.max(1, Math.min(h, stepsPerDay));
-  const minNeed = Math.min(...candidates.map((m) => m.minHistory(ctx)));
-  const origins: number[] = [];
-  for (let k = 1; k <= MAX_ORIGINS && n - k * hEval >= minNeed; k++) origins.push(n - k * hEval);
+  // Compare candidates on the same origins: drop the most demanding ones until at least
+  // MIN_SELECT_ORIGINS origins have history enough for all that remain (or one is left).
+  const byNeed = [...candidates].sort((a, b) => a.minHistory(ctx) - b.minHistory(ctx));
+  const originsFor = (need: number): number[] => {
+    const out: number[] = [];
+    for (let k = 1; k <= MAX_ORIGINS && n - k * hEval >= need; k++) out.push(n - k * hEval);
+    return out;
+  };
+  while (byNeed.length > 1 && originsFor(byNeed[byNeed.length - 1]!.minHistory(ctx)).length < MIN_SELECT_ORIGINS) byNeed.pop();
+  candidates = candidates.filter((m) => byNeed.includes(m));
+  const minNeed = Math.max(...candidates.map((m) => m.minHistory(ctx)));
+  const origins = originsFor(minNeed);
   const level = meanAbs(y);
   const scaleFloor = Math.max(level * 0.05, Number.EPSILON);
   const periodsMs = ctx.periods.map((p) => p * ctx.stepMs);

@@ -1,0 +1,142 @@
+/**
+ * `prescale backtest` as a user runs it: the benchmark scaler (manifests/samples/backtest-5m.yaml,
+ * sized so about 20 replicas serve the input's 95th-percentile load) on a 10-day slice of the UK
+ * academic trace. Every model and policy in the table, the JSON figures, and the 8-day minimum.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CliResult, DAY_MS, MINUTE_MS, ROOT, fixtureRows, linesOf, quantile, runCli, scalerName, tempDir, writeSeries } from './run-cli.js';
+
+const MODELS = ['auto', 'seasonal-naive-day', 'seasonal-naive-week', 'holt-winters', 'fft', 'regression', 'mstl'];
+const POLICIES = ['predictive', 'hpa', 'last-week', 'oracle'];
+
+// Ten days at 5 minutes: a week of warm-up, then three scored days.
+const slice = fixtureRows('uk_academic_net_5min.csv').slice(0, 10 * 288);
+const times = slice.map((r) => Date.parse(r.split(',')[0]!));
+const values = slice.map((r) => Number(r.split(',')[1]));
+const STEP_MS = 5 * MINUTE_MS;
+const PER_REPLICA = Math.ceil(quantile(values, 0.95) / 20); // ceil(p95 / perReplica) = 20
+
+const sample = readFileSync(join(ROOT, 'manifests/samples/backtest-5m.yaml'), 'utf8');
+const MIN = Number(/^\s+minReplicas:\s*(\d+)/m.exec(sample)![1]);
+const MAX = Number(/^\s+maxReplicas:\s*(\d+)/m.exec(sample)![1]);
+
+const tmp = tempDir('backtest');
+after(() => tmp.remove());
+const INPUT = writeSeries(tmp.file('uk-10d.csv'), slice);
+const SCALER = tmp.file('backtest.yaml');
+writeFileSync(SCALER, sample.replace(/^(\s+perReplica:\s*)\S+/m, `$1${PER_REPLICA}`));
+
+let run: CliResult;
+let tooShort: CliResult;
+
+before(async () => {
+  const short = writeSeries(tmp.file('uk-7.5d.csv'), slice.slice(0, Math.round(7.5 * 288)));
+  [run, tooShort] = await Promise.all([
+    runCli(['backtest', '-f', SCALER, '--input', INPUT, '--json', tmp.file('backtest.json'), '--report', tmp.file('backtest.html')], { timeoutMs: 120_000 }),
+    runCli(['backtest', '-f', SCALER, '--input', short, '--json', tmp.file('short.json')]),
+  ]);
+});
+
+test('the scaler copy is sized for ~20 replicas at the p95 load and is the only change to the sample', () => {
+  assert.ok(PER_REPLICA > 1, `perReplica ${PER_REPLICA}`);
+  const copy = readFileSync(SCALER, 'utf8');
+  assert.match(copy, new RegExp(`^\\s+perReplica:\\s*${PER_REPLICA}\\b`, 'm'));
+  assert.equal(copy.split('\n').length, sample.split('\n').length);
+  assert.equal(Math.ceil(quantile(values, 0.95) / PER_REPLICA), 20);
+});
+
+test('exit 0 and stdout lists every model and every policy', () => {
+  assert.equal(run.code, 0, `exit ${run.code}; stderr:\n${run.stderr}`);
+  const lines = linesOf(run.stdout);
+  assert.equal(lines[0], INPUT, 'the table starts with the input it scores');
+  const rowNames = lines.map((l) => /^\s+(\S+)\s/.exec(l)?.[1]);
+  for (const name of [...MODELS, ...POLICIES]) assert.ok(rowNames.includes(name), `no row for ${name} in:\n${run.stdout}`);
+  // A scaling row: name, then shortfall rm, shortfall %, under-minutes, replica-hours, vs-oracle.
+  for (const policy of POLICIES) {
+    const row = lines.find((l) => l.trim().startsWith(`${policy} `))!;
+    const cells = row.trim().split(/\s+/).slice(1, 6);
+    assert.equal(cells.length, 5, row);
+    for (const c of cells) assert.ok(Number.isFinite(Number(c)), `${JSON.stringify(c)} in ${JSON.stringify(row)}`);
+  }
+});
+
+interface ScalingEntry {
+  policy: string;
+  [figure: string]: unknown;
+}
+
+function json(): { scaler: string; results: Array<{ input: string; accuracy: Array<{ method: string }>; scaling: ScalingEntry[] }> } {
+  assert.equal(run.code, 0, run.stderr);
+  return JSON.parse(readFileSync(tmp.file('backtest.json'), 'utf8'));
+}
+
+test('--json: every model scored and the scaling policies with finite figures', () => {
+  const j = json();
+  assert.equal(j.scaler, scalerName(sample));
+  assert.equal(j.results.length, 1);
+  const r = j.results[0]!;
+  assert.equal(r.input, INPUT);
+  assert.deepEqual(r.accuracy.map((a) => a.method).sort(), [...MODELS].sort());
+  const names = r.scaling.map((s) => s.policy);
+  for (const p of ['predictive', 'hpa', 'last-week']) assert.ok(names.includes(p), `no ${p} in ${names.join(', ')}`);
+  // The oracle is in the JSON, as a policy or as the oracle figure every policy is compared with.
+  assert.ok(names.includes('oracle') || r.scaling.every((s) => typeof s.oracleReplicaHours === 'number'), 'no oracle figures');
+  for (const s of r.scaling) {
+    const numbers = Object.entries(s).filter(([k]) => k !== 'policy');
+    assert.ok(numbers.length >= 5, JSON.stringify(s));
+    for (const [k, v] of numbers) assert.ok(typeof v === 'number' && Number.isFinite(v), `${s.policy}.${k} = ${JSON.stringify(v)}`);
+  }
+});
+
+test('--json: the figures agree with the input (scored from day 8, oracle = ceil(load / perReplica))', () => {
+  const r = json().results[0]!;
+  // Independent computation from the CSV over [start + 7 days, end).
+  const fromMs = times[0]! + 7 * DAY_MS;
+  let oracleHours = 0;
+  let demandMinutes = 0;
+  let minutes = 0;
+  values.forEach((v, i) => {
+    if (times[i]! < fromMs) return;
+    const stepMin = STEP_MS / MINUTE_MS;
+    oracleHours += (Math.min(MAX, Math.max(MIN, Math.ceil(v / PER_REPLICA))) * stepMin) / 60;
+    demandMinutes += (v / PER_REPLICA) * stepMin;
+    minutes += stepMin;
+  });
+  assert.equal(minutes, 3 * 24 * 60);
+  const close = (a: unknown, b: number, what: string) => assert.ok(typeof a === 'number' && Math.abs(a - b) <= 0.005 * b, `${what}: ${a}, expected ${b}`);
+  for (const s of r.scaling) {
+    if (s.policy === 'oracle') continue;
+    if ('minutes' in s) assert.equal(s.minutes, minutes, `${s.policy}.minutes`);
+    close(s.oracleReplicaHours, oracleHours, `${s.policy}.oracleReplicaHours`);
+    close(s.demandReplicaMinutes, demandMinutes, `${s.policy}.demandReplicaMinutes`);
+    const cost = s.costReplicaHours as number;
+    assert.ok(cost >= (MIN * minutes) / 60 && cost <= (MAX * minutes) / 60, `${s.policy}.costReplicaHours ${cost}`);
+    close(s.costVsOracle, cost / oracleHours, `${s.policy}.costVsOracle`);
+    const pct = s.shortfallPct as number;
+    assert.ok(pct >= 0 && pct <= 100, `${s.policy}.shortfallPct ${pct}`);
+    close(pct, (100 * (s.shortfallReplicaMinutes as number)) / demandMinutes, `${s.policy}.shortfallPct vs shortfallReplicaMinutes`);
+    assert.ok((s.underMinutes as number) >= 0 && (s.underMinutes as number) <= minutes, `${s.policy}.underMinutes`);
+  }
+});
+
+test('--report writes a self-contained HTML file', () => {
+  assert.equal(run.code, 0, run.stderr);
+  const html = readFileSync(tmp.file('backtest.html'), 'utf8');
+  assert.match(html, /^<!doctype html>/i);
+  assert.ok(html.includes('<svg'));
+  assert.ok(!html.includes('http://') && !html.includes('https://'));
+  for (const p of ['predictive', 'hpa', 'last-week']) assert.ok(html.includes(p), `the report shows ${p}`);
+});
+
+test('an input shorter than 8 days exits 2 with one line naming the file, and writes no JSON', () => {
+  assert.equal(tooShort.code, 2, `exit ${tooShort.code}; stderr:\n${tooShort.stderr}`);
+  assert.equal(tooShort.stdout, '');
+  const err = linesOf(tooShort.stderr);
+  assert.equal(err.length, 1, tooShort.stderr);
+  assert.ok(err[0]!.startsWith(`prescale: error: ${tmp.file('uk-7.5d.csv')}: `), err[0]);
+  assert.match(err[0]!, /8 days/);
+  assert.throws(() => readFileSync(tmp.file('short.json')), /ENOENT/);
+});

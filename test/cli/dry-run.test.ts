@@ -1,0 +1,157 @@
+/**
+ * `prescale dry-run` as a user runs it: the bundled default scaler replayed over the last two days
+ * of a 10-day slice of the UK academic trace. The decisions CSV (one row per 1-minute tick),
+ * determinism, the self-contained HTML report, the JSON log lines, and one-line usage errors.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CliResult, type Csv, MINUTE_MS, ROOT, fixtureRows, linesOf, parseCsv, runCli, scalerName, tempDir, timestampMs, writeSeries } from './run-cli.js';
+
+const SCALER = 'manifests/samples/default.yaml';
+const spec = readFileSync(join(ROOT, SCALER), 'utf8');
+const MIN = Number(/^\s+minReplicas:\s*(\d+)/m.exec(spec)![1]); // 2
+const MAX = Number(/^\s+maxReplicas:\s*(\d+)/m.exec(spec)![1]); // 40
+const PER_REPLICA = Number(/^\s+perReplica:\s*(\d+)/m.exec(spec)![1]); // 370
+const NAME = scalerName(spec); // demo/default
+
+// Ten days at 5 minutes (2004-11-19T09:30Z .. 2004-11-29T09:25Z); replay the last two.
+const slice = fixtureRows('uk_academic_net_5min.csv').slice(0, 10 * 288);
+const INPUT_START_MS = Date.parse(slice[0]!.split(',')[0]!);
+const INPUT_STEP_MS = 5 * MINUTE_MS;
+const FROM = '2004-11-27T09:30:00Z';
+const TO = '2004-11-29T09:30:00Z';
+const TICKS = (Date.parse(TO) - Date.parse(FROM)) / MINUTE_MS; // 2880
+
+const tmp = tempDir('dry-run');
+after(() => tmp.remove());
+const INPUT = writeSeries(tmp.file('uk-10d.csv'), slice);
+
+let first: CliResult;
+let second: CliResult;
+let decisions: Csv;
+
+before(async () => {
+  // The same replay twice, at the same time: the decisions must not depend on the run.
+  [first, second] = await Promise.all([
+    runCli(['dry-run', '-f', SCALER, '--input', INPUT, '--from', FROM, '--to', TO, '--decisions', tmp.file('decisions-1.csv'), '--report', tmp.file('report.html')]),
+    runCli(['dry-run', '-f', SCALER, '--input', INPUT, '--from', FROM, '--to', TO, '--decisions', tmp.file('decisions-2.csv')]),
+  ]);
+  assert.equal(first.code, 0, `first run: exit ${first.code}; stderr:\n${first.stderr.slice(-2000)}`);
+  decisions = parseCsv(readFileSync(tmp.file('decisions-1.csv'), 'utf8'));
+});
+
+test('the replay exits 0 and summarises on stdout', () => {
+  assert.equal(first.code, 0);
+  assert.equal(second.code, 0, second.stderr.slice(-2000));
+  assert.ok(first.stdout.startsWith(`prescale dry-run: ${NAME} `), first.stdout);
+  assert.match(first.stdout, new RegExp(`range +${FROM} \\.\\. ${TO} \\(2d\\), ${TICKS} ticks of 1m`));
+  assert.ok(first.stdout.includes(`decisions written to ${tmp.file('decisions-1.csv')}`), first.stdout);
+  assert.ok(first.stdout.includes(`report written to ${tmp.file('report.html')}`), first.stdout);
+});
+
+test('--decisions: the documented columns, one row per 1-minute tick over [--from, --to)', () => {
+  assert.deepEqual(decisions.header.slice(0, 7), ['timestamp', 'load', 'forecast', 'floor_replicas', 'reactive_replicas', 'desired_replicas', 'ready_replicas']);
+  assert.equal(decisions.rows.length, TICKS);
+  decisions.rows.forEach((r, i) => {
+    assert.equal(r.length, decisions.header.length, `row ${i + 2}: ${r.join(',')}`);
+    assert.equal(timestampMs(r[0]!), Date.parse(FROM) + i * MINUTE_MS, `row ${i + 2}: ${r[0]}`);
+  });
+});
+
+test('--decisions: replica counts stay within the spec and ready never exceeds desired', () => {
+  const col = (name: string) => decisions.header.indexOf(name);
+  const [floorC, desiredC, readyC, reactiveC] = ['floor_replicas', 'desired_replicas', 'ready_replicas', 'reactive_replicas'].map(col);
+  for (const r of decisions.rows) {
+    const row = r.join(',');
+    const [floor, desired, ready] = [r[floorC!], r[desiredC!], r[readyC!]].map(Number);
+    for (const v of [floor, desired, ready]) assert.ok(Number.isInteger(v), `not an integer count in ${row}`);
+    assert.ok(floor! >= MIN && floor! <= MAX, `floor ${floor} outside [${MIN}, ${MAX}] in ${row}`);
+    assert.ok(desired! >= floor! && desired! <= MAX, `desired ${desired} outside [floor, ${MAX}] in ${row}`);
+    assert.ok(ready! >= 0 && ready! <= desired!, `ready ${ready} outside [0, desired] in ${row}`);
+    // Every tick of this range has load, so the reactive count is always there.
+    assert.ok(Number.isInteger(Number(r[reactiveC!])) && r[reactiveC!] !== '', row);
+  }
+  // The plan moves with the daily cycle over two days (a constant floor would be a broken planner).
+  assert.ok(new Set(decisions.rows.map((r) => r[floorC!])).size > 3, 'the floor changes over two days');
+});
+
+test('--decisions: load is the recorded sample in force at each tick, reactive = ceil(load / perReplica)', () => {
+  const values = slice.map((r) => Number(r.split(',')[1]));
+  for (const r of decisions.rows) {
+    const k = Math.floor((timestampMs(r[0]!) - INPUT_START_MS) / INPUT_STEP_MS);
+    const load = Number(r[1]);
+    assert.ok(Math.abs(load - values[k]!) <= 1e-6 * Math.max(1, values[k]!), `${r[0]}: load ${r[1]}, recorded ${values[k]}`);
+    assert.equal(Number(r[4]), Math.ceil(values[k]! / PER_REPLICA), r.join(','));
+    assert.ok(Number.isFinite(Number(r[2])) && Number(r[2]) >= 0, `forecast ${JSON.stringify(r[2])} in ${r.join(',')}`);
+  }
+});
+
+test('two runs of the same replay write byte-identical decisions', () => {
+  assert.equal(second.code, 0, second.stderr.slice(-2000));
+  const a = readFileSync(tmp.file('decisions-1.csv'));
+  const b = readFileSync(tmp.file('decisions-2.csv'));
+  assert.ok(a.length > 0);
+  assert.ok(a.equals(b), 'decisions differ between two identical runs');
+});
+
+test('--report writes a self-contained HTML file with charts', () => {
+  const html = readFileSync(tmp.file('report.html'), 'utf8');
+  assert.match(html, /^<!doctype html>/i);
+  assert.match(html, /<\/html>\s*$/);
+  assert.ok(html.includes('<svg'), 'an inline SVG chart');
+  assert.ok(!html.includes('http://') && !html.includes('https://'), 'no URL to fetch anything from');
+  assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|<img[^>]+src=/i, 'no external resource');
+  assert.ok(html.includes(NAME), `the report names the scaler ${NAME}`);
+});
+
+test('stderr holds one JSON log line per floor change, matching the decisions', () => {
+  const lines = linesOf(first.stderr);
+  assert.ok(lines.length > 0);
+  const logs = lines.map((l) => {
+    let obj: Record<string, unknown>;
+    assert.doesNotThrow(() => (obj = JSON.parse(l) as Record<string, unknown>), `not JSON: ${l}`);
+    return obj!;
+  });
+  for (const o of logs) {
+    assert.equal(typeof o.floor, 'number', JSON.stringify(o));
+    assert.ok((o.floor as number) >= MIN && (o.floor as number) <= MAX, JSON.stringify(o));
+    assert.equal(typeof o.at, 'string', JSON.stringify(o));
+  }
+  // The floor changes in the CSV are exactly the logged decisions (the first tick is always logged).
+  const changes = decisions.rows.filter((r, i) => i === 0 || r[3] !== decisions.rows[i - 1]![3]).map((r) => ({ at: r[0], floor: Number(r[3]) }));
+  assert.deepEqual(logs.map((o) => ({ at: o.at, floor: o.floor })), changes);
+});
+
+test('--log-level debug logs every decision, one JSON line per tick (help: "debug every decision")', async () => {
+  const from = '2004-11-29T06:30:00Z';
+  const r = await runCli(['dry-run', '-f', SCALER, '--input', INPUT, '--from', from, '--to', TO, '--log-level', 'debug', '--decisions', tmp.file('debug.csv')]);
+  assert.equal(r.code, 0, r.stderr.slice(-2000));
+  const ticks = parseCsv(readFileSync(tmp.file('debug.csv'), 'utf8')).rows.map((row) => row[0]);
+  assert.equal(ticks.length, 180);
+  const logged = linesOf(r.stderr).map((l) => JSON.parse(l) as { at?: string; floor?: unknown }).filter((o) => typeof o.floor === 'number');
+  assert.deepEqual([...new Set(logged.map((o) => o.at))], ticks, `${logged.length} decision lines logged for ${ticks.length} ticks`);
+});
+
+describe('usage errors exit 2 with one line', { concurrency: 4 }, () => {
+  const cases: Array<{ name: string; args: () => string[]; names: RegExp }> = [
+    { name: 'neither --input nor --prometheus', args: () => ['-f', SCALER], names: /--input.*--prometheus/ },
+    { name: 'both --input and --prometheus', args: () => ['-f', SCALER, '--input', INPUT, '--prometheus', 'http://127.0.0.1:9'], names: /exactly one of --input FILE or --prometheus URL/ },
+    { name: '--to before --from', args: () => ['-f', SCALER, '--input', INPUT, '--from', TO, '--to', FROM], names: /--to .* must be after --from/ },
+    { name: '--to equal to --from', args: () => ['-f', SCALER, '--input', INPUT, '--from', FROM, '--to', FROM], names: /--to .* must be after --from/ },
+    { name: 'a --from that is not a timestamp', args: () => ['-f', SCALER, '--input', INPUT, '--from', 'yesterday'], names: /--from: "yesterday" is not a timestamp/ },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const r = await runCli(['dry-run', ...c.args(), '--decisions', tmp.file(`${c.name}.csv`)]);
+      assert.equal(r.code, 2, `exit ${r.code}; stderr:\n${r.stderr}`);
+      assert.equal(r.stdout, '');
+      const err = linesOf(r.stderr);
+      assert.equal(err.length, 1, r.stderr);
+      assert.ok(err[0]!.startsWith('prescale: error: '), err[0]);
+      assert.match(err[0]!, c.names);
+      assert.throws(() => readFileSync(tmp.file(`${c.name}.csv`)), /ENOENT/, 'no decisions file on an error');
+    });
+  }
+});
