@@ -42,10 +42,20 @@ export interface HoltWintersOptions {
    * criterionHorizons(horizon). 1 gives Taylor's one-step criterion.
    */
   readonly horizon?: number;
+  /**
+   * Start the optimiser here (parameters as in HoltWintersFit.params order: alpha, beta, phi,
+   * [gamma1], [gamma2], [lambda]) with a smaller simplex: a refit on nearly the same data.
+   */
+  readonly warmStart?: readonly number[];
 }
+
+/** Evaluations of a warm-started refit (the optimum moves little between neighbouring origins). */
+const WARM_EVALS = 20;
 
 export interface HoltWintersFit {
   readonly params: HoltWintersParams;
+  /** The fitted parameters in the optimiser's order (for `warmStart`). */
+  readonly free: readonly number[];
   /** Seasonal periods used, in steps, shorter first (0, 1 or 2 of them). */
   readonly periods: readonly number[];
   /** The criterion at the fitted parameters: sum over the scored horizons of the mean squared error. */
@@ -304,6 +314,7 @@ export function fitHoltWinters(
   if (hasG1) (bounds.push(UNIT), x0.push(0.1));
   if (hasG2) (bounds.push(UNIT), x0.push(0.1));
   if (ar) (bounds.push(LAMBDA), x0.push(0.5));
+  const warm = opts.warmStart !== undefined && opts.warmStart.length === x0.length ? opts.warmStart : undefined;
   const decode = (x: Float64Array): HoltWintersParams => {
     let k = 3;
     return {
@@ -315,16 +326,19 @@ export function fitHoltWinters(
       lambda: ar ? x[k++]! : 0,
     };
   };
-  const res = minimizeBounded((x) => run(y, init, decode(x), st), x0, bounds, {
-    maxEvals: opts.maxEvals ?? 180,
+  const res = minimizeBounded((x) => run(y, init, decode(x), st), warm ?? x0, bounds, {
+    maxEvals: warm ? Math.min(WARM_EVALS, opts.maxEvals ?? WARM_EVALS) : (opts.maxEvals ?? 180),
     tol: 1e-7,
+    ...(warm ? { step: 0.2 } : {}),
   });
   const params = decode(res.x);
+  const free = Array.from(res.x);
   const score = run(y, init, params, st);
   const final = { level: st.level, trend: st.trend, err: st.err, s1: st.s1.slice(), s2: st.s2.slice() };
   const n = y.length;
   return {
     params,
+    free,
     periods: used,
     score,
     evals: res.evals,
@@ -369,6 +383,9 @@ export function finishForecast(out: Float64Array, nonNegative: boolean, fallback
  * history), damped trend, AR(1) residual adjustment. Forecasts of a never-negative series are >= 0.
  */
 export function holtWinters(opts: HoltWintersOptions = {}): Model {
+  // Each instance remembers its last optimum and starts the next fit there: the engine fits the
+  // same series at neighbouring origins, and a fresh instance is made per forecast (no shared state).
+  let last: { key: string; free: readonly number[] } | undefined;
   return {
     name: 'holt-winters',
     // Two full cycles of the longest period initialise the seasonal indices; without periods a
@@ -378,7 +395,10 @@ export function holtWinters(opts: HoltWintersOptions = {}): Model {
       return P >= 2 ? 2 * P : 12;
     },
     forecast(y, h, ctx) {
-      const fit = fitHoltWinters(y, ctx.periods, { horizon: h, ...opts });
+      const key = `${ctx.stepMs}/${ctx.periods.join(',')}`;
+      const warmStart = last?.key === key ? last.free : undefined;
+      const fit = fitHoltWinters(y, ctx.periods, { horizon: h, ...opts, ...(warmStart ? { warmStart } : {}) });
+      last = { key, free: fit.free };
       return finishForecast(fit.forecast(h), minOf(y) >= 0, y[y.length - 1]!);
     },
   };
