@@ -383,9 +383,10 @@ export function finishForecast(out: Float64Array, nonNegative: boolean, fallback
  * history), damped trend, AR(1) residual adjustment. Forecasts of a never-negative series are >= 0.
  */
 export function holtWinters(opts: HoltWintersOptions = {}): Model {
-  // Each instance remembers its last optimum and starts the next fit there: the engine fits the
-  // same series at neighbouring origins, and a fresh instance is made per forecast (no shared state).
-  let last: { key: string; free: readonly number[] } | undefined;
+  // Each instance remembers its last optimum and starts the next fit there when it is asked about
+  // the same series again: the engine fits prefixes of one history (views of the same buffer) at
+  // neighbouring origins. Any other series starts cold.
+  let last: { key: string; buffer: ArrayBufferLike; free: readonly number[] } | undefined;
   return {
     name: 'holt-winters',
     // Two full cycles of the longest period initialise the seasonal indices; without periods a
@@ -396,9 +397,9 @@ export function holtWinters(opts: HoltWintersOptions = {}): Model {
     },
     forecast(y, h, ctx) {
       const key = `${ctx.stepMs}/${ctx.periods.join(',')}`;
-      const warmStart = last?.key === key ? last.free : undefined;
+      const warmStart = last?.key === key && last.buffer === y.buffer ? last.free : undefined;
       const fit = fitHoltWinters(y, ctx.periods, { horizon: h, ...opts, ...(warmStart ? { warmStart } : {}) });
-      last = { key, free: fit.free };
+      last = { key, buffer: y.buffer, free: fit.free };
       return finishForecast(fit.forecast(h), minOf(y) >= 0, y[y.length - 1]!);
     },
   };
