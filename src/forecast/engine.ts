@@ -12,7 +12,7 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
 import type { Series } from '../core/series.js';
 import { countPresent } from '../core/series.js';
-import { quantileSorted } from './accuracy.js';
+import { type Distribution, distributionQuantile, weightedDistribution } from './distribution.js';
 import { CleanFlag, cleanSeries } from './clean.js';
 import { allModels } from './registry.js';
 import { detectSeasonality, periodsInSteps } from './seasonality.js';
@@ -30,6 +30,8 @@ export const DEFAULT_WORKING_STEP_MS = 5 * MINUTE_MS;
 const MAX_ORIGINS = 6;
 /** Fewest origins a model choice is made on (fewer: the candidates needing most history sit out). */
 const MIN_SELECT_ORIGINS = 3;
+/** Half-life of an origin's weight in the error quantiles, in origins (days for a 1-day horizon). */
+const ERROR_HALF_LIFE = 5;
 /** Rolling origins behind the error quantiles (the chosen models only): two weeks of daily origins. */
 const MAX_ERROR_ORIGINS = 14;
 /** Horizon buckets for the error quantiles. */
@@ -62,8 +64,8 @@ export interface Selection {
   readonly models: readonly string[];
   readonly stepMs: number;
   readonly periodsMs: readonly number[];
-  /** Relative errors (actual - forecast) / scale, sorted, per horizon bucket. */
-  readonly errorBuckets: readonly Float64Array[];
+  /** Relative errors (actual - forecast) / scale per horizon bucket, recent origins weighted more. */
+  readonly errorBuckets: readonly Distribution[];
   /** Horizon (steps) covered by each bucket. */
   readonly bucketSteps: number;
   /** Scale floor for relative errors, in load units. */
@@ -255,8 +257,8 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
     const lag = ctx.periods[0] ?? 1;
     const errs: number[] = [];
     for (let i = lag; i < n; i++) errs.push((y[i]! - y[i - lag]!) / Math.max(Math.abs(y[i - lag]!), scaleFloor));
-    const sorted = Float64Array.from(errs).sort();
-    return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [sorted], bucketSteps: h, scaleFloor, scores: [] };
+    const dist = weightedDistribution(errs, errs.map(() => 1));
+    return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], bucketSteps: h, scaleFloor, scores: [] };
   }
 
   // forecasts[m][o] = model m's forecast of hEval steps from origin o.
@@ -284,26 +286,33 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
   const buckets = Math.min(MAX_BUCKETS, hEval);
   const bucketSteps = Math.ceil(hEval / buckets);
   const errs: number[][] = Array.from({ length: buckets }, () => []);
+  const weights: number[][] = Array.from({ length: buckets }, () => []);
   const chosen = best.members.map((i) => candidates[i]!);
   const need = Math.max(...chosen.map((m) => m.minHistory(ctx)));
-  const addErrors = (o: number, f: Float64Array): void => {
+  // Origin k (1 = the most recent) weighs 2^-((k-1)/ERROR_HALF_LIFE): the quantiles follow the
+  // volatility of late, while a regime change two weeks back still counts.
+  const addErrors = (k: number, o: number, f: Float64Array): void => {
+    const w = 2 ** (-(k - 1) / ERROR_HALF_LIFE);
     for (let j = 0; j < hEval && o + j < n; j++) {
       const a = truth[o + j]!;
-      if (!Number.isNaN(a)) errs[Math.floor(j / bucketSteps)]!.push((a - f[j]!) / Math.max(Math.abs(f[j]!), scaleFloor));
+      if (Number.isNaN(a)) continue;
+      const b = Math.floor(j / bucketSteps);
+      errs[b]!.push((a - f[j]!) / Math.max(Math.abs(f[j]!), scaleFloor));
+      weights[b]!.push(w);
     }
   };
-  origins.forEach((o, oi) => addErrors(o, combine(best.members.map((m) => forecasts[m]![oi]!))));
+  origins.forEach((o, oi) => addErrors(oi + 1, o, combine(best.members.map((m) => forecasts[m]![oi]!))));
   // More origins for the error distribution than for the choice: regime changes (holidays, level
   // shifts) are rare, and two weeks of them calibrate the quantiles better than six days.
   for (let k = origins.length + 1; k <= MAX_ERROR_ORIGINS && n - k * hEval >= need; k++) {
     const o = n - k * hEval;
-    addErrors(o, combine(chosen.map((m) => m.forecast(y.subarray(0, o), hEval, ctx))));
+    addErrors(k, o, combine(chosen.map((m) => m.forecast(y.subarray(0, o), hEval, ctx))));
   }
   return {
     models: best.members.map((i) => candidates[i]!.name),
     stepMs: ctx.stepMs,
     periodsMs,
-    errorBuckets: errs.map((e) => Float64Array.from(e).sort()),
+    errorBuckets: errs.map((e, b) => weightedDistribution(e, weights[b]!)),
     bucketSteps,
     scaleFloor,
     scores: scores.map(({ model, mae }) => ({ model, mae })),
@@ -346,7 +355,7 @@ function quantileForecasts(mean: Float64Array, qs: readonly number[], sel: Selec
     const out = new Float64Array(mean.length);
     for (let j = 0; j < mean.length; j++) {
       const bucket = sel.errorBuckets[Math.min(sel.errorBuckets.length - 1, Math.floor(j / sel.bucketSteps))]!;
-      const e = bucket.length === 0 ? 0 : quantileSorted(bucket, q);
+      const e = distributionQuantile(bucket, q);
       out[j] = mean[j]! + e * Math.max(Math.abs(mean[j]!), sel.scaleFloor);
     }
     if (nonNegative) clampAtZero(out);
