@@ -60,13 +60,3 @@ export function coverage(actual: ArrayLike<number>, upper: ArrayLike<number>): n
   }
   return n === 0 ? NaN : hit / n;
 }
-
-/** Type-7 (linear interpolation) empirical quantile of a sorted array. */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const pos = (n - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
