@@ -265,6 +265,8 @@ function bisquareWeights(resid: Float64Array, out: Float64Array): void {
 
 /** The `mstl` model: robust multi-seasonal decomposition + damped-trend smoothing of the rest. */
 export function decomposition(): Model {
+  // Warm start of the smoothing fit for views of the same history (see holtWinters()).
+  let last: { buffer: ArrayBufferLike; free: readonly number[] } | undefined;
   return {
     name: 'mstl',
     // Two full cycles of the longest period to tell the seasonal profile from the trend; without
@@ -283,7 +285,10 @@ export function decomposition(): Model {
         const prof = d.profiles[j]!;
         for (let t = 0; t < adjusted.length; t++) adjusted[t]! -= prof[(d.start + t) % p]!;
       }
-      const out = fitHoltWinters(adjusted, [], { horizon: h }).forecast(h);
+      const warmStart = last?.buffer === y.buffer ? last.free : undefined;
+      const fit = fitHoltWinters(adjusted, [], { horizon: h, ...(warmStart ? { warmStart } : {}) });
+      last = { buffer: y.buffer, free: fit.free };
+      const out = fit.forecast(h);
       for (let j = 0; j < d.periods.length; j++) {
         const p = d.periods[j]!;
         const prof = d.profiles[j]!;
