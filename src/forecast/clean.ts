@@ -33,7 +33,9 @@
  *    drags down with it. Right after an outage, points above STORM_FRACTION of that expected value
  *    (and STORM_Z scales above it) for up to `stormMs` (default 1 hour) are the retry storm and
  *    are replaced too.
- *    A run that lasts longer than `maxOutageMs` is a level shift (a holiday week, a migration, the
+ *    A run that has ended (the load came back) is an outage up to ENDED_OUTAGE_FACTOR x
+ *    `maxOutageMs` (2 days): a blizzard or a two-day incident is not the pattern either.
+ *    A longer run, or one still running at the end longer than `maxOutageMs`, is a level shift (a holiday week, a migration, the
  *    final days of nab_grok_asg_cpu_5min at ~0): it is kept as it is, reported in `levelShifts`,
  *    and the level is refitted on each side of it separately so that its edges are not smeared.
  *    A drop still running at the end of the series and shorter than `maxOutageMs` is treated as an
@@ -109,6 +111,8 @@ export const MAX_BRIDGE_STEPS = 2;
 /** The robust scale is at least this share of the local level, and of the series' median. */
 export const SCALE_FLOOR = 0.01;
 export const DEFAULT_MAX_OUTAGE_MS = DAY_MS;
+/** A drop that ended counts as an outage up to this many times maxOutageMs (2 days by default). */
+export const ENDED_OUTAGE_FACTOR = 2;
 export const DEFAULT_STORM_MS = HOUR_MS;
 /**
  * Profiles are estimated per window of this many cycles of the shortest period (4 weeks of days)
@@ -570,7 +574,11 @@ function findOutages(
       i = a + 1;
       continue;
     }
-    if (b - a > maxOutage) {
+    // A drop that has ended (the load came back) was an outage up to ENDED_OUTAGE_FACTOR times
+    // longer (a blizzard, a two-day incident): learning it would pull the forecast after the
+    // recovery down. One still running at the end is a new level once it outlasts maxOutage.
+    const limit = b < n ? ENDED_OUTAGE_FACTOR * maxOutage : maxOutage;
+    if (b - a > limit) {
       shifts.push([a, b]);
       i = b;
       continue;

@@ -185,6 +185,7 @@ test('outage or level shift: drops longer than maxOutageMs are kept', async (t) 
     { scenario: '6-hour drop mid-series: outage', from: WEEK + 100, len: 72, end: false, replaced: true },
     { scenario: '6-hour drop at the end: treated as an ongoing outage', from: 2 * WEEK - 72, len: 72, end: true, replaced: true },
     { scenario: '2-day drop at the end: level shift, kept', from: 2 * WEEK - 2 * DAY, len: 2 * DAY, end: true, replaced: false },
+    { scenario: '36-hour drop that recovered (a blizzard): outage, replaced', from: WEEK + 100, len: 432, end: false, replaced: true },
     { scenario: '3-day drop mid-series (a holiday): level shift, kept', from: WEEK, len: 3 * DAY, end: false, replaced: false },
   ];
   for (const row of table) {
