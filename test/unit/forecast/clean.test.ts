@@ -1,49 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS } from '../../../src/core/duration.js';
-import type { Series } from '../../../src/core/series.js';
 import { parseTimestampMs } from '../../../src/core/time.js';
-import { readSeriesFile } from '../../../src/metrics/file-source.js';
 import { CleanFlag, cleanSeries, type CleanResult } from '../../../src/forecast/clean.js';
 import { detectSeasonality, periodsInSteps } from '../../../src/forecast/seasonality.js';
-
-const trace = (name: string): Promise<Series> =>
-  readSeriesFile(fileURLToPath(new URL(`../../../fixtures/traces/${name}.csv`, import.meta.url)));
-
-/** Deterministic N(0, 1) noise (mulberry32 + Box-Muller). */
-function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+import { gaussian, noisy, pattern, trace } from '../../support/synthetic.js';
 
 const FIVE_MIN = 5 * MINUTE_MS;
 const START = Date.UTC(2024, 0, 1); // a Monday, 00:00 UTC
 const DAY = DAY_MS / FIVE_MIN; // 288 steps
 const WEEK = WEEK_MS / FIVE_MIN; // 2016 steps
-
-/** Noise-free daily (+ optional weekly) load pattern, always > 0: 100 +- 60 daily, +-20 weekly. */
-function pattern(n: number, weekly = false, stepMs = FIVE_MIN): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = i * stepMs;
-    out[i] = 100 + 60 * Math.sin((2 * Math.PI * t) / DAY_MS) + (weekly ? 20 * Math.sin((2 * Math.PI * t) / WEEK_MS) : 0);
-  }
-  return out;
-}
-
-/** truth plus N(0, sd) noise. */
-function noisy(truth: Float64Array, sd: number, seed: number): Float64Array {
-  const g = gaussian(seed);
-  return truth.map((v) => v + sd * g());
-}
 
 /** Invariants of every result: same length, no NaN, non-negative for non-negative input, counts match flags. */
 function assertWellFormed(input: Float64Array, r: CleanResult): void {

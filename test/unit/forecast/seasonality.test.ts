@@ -1,38 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS } from '../../../src/core/duration.js';
-import { sliceByTime, type Series } from '../../../src/core/series.js';
-import { readSeriesFile } from '../../../src/metrics/file-source.js';
+import { sliceByTime } from '../../../src/core/series.js';
 import { detectSeasonality, periodsInSteps, type SeasonalityReport } from '../../../src/forecast/seasonality.js';
-
-const trace = (name: string): Promise<Series> =>
-  readSeriesFile(fileURLToPath(new URL(`../../../fixtures/traces/${name}.csv`, import.meta.url)));
-
-/** Deterministic N(0, 1) noise (mulberry32 + Box-Muller), so no test depends on luck. */
-function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
-/** n samples at stepMs of level + sum of sines (amplitude, period ms) + N(0, noise). */
-function synth(n: number, stepMs: number, sines: Array<[number, number]>, noise: number, seed = 1): Float64Array {
-  const g = gaussian(seed);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let v = 100;
-    for (const [amp, p] of sines) v += amp * Math.sin((2 * Math.PI * i * stepMs) / p);
-    out[i] = v + noise * g();
-  }
-  return out;
-}
+import { gaussian, synth, trace } from '../../support/synthetic.js';
 
 const candidate = (r: SeasonalityReport, periodMs: number) => {
   const c = r.candidates.find((x) => x.periodMs === periodMs);
