@@ -28,6 +28,7 @@ export interface DecisionRow {
   readonly reactive: number;
   readonly desired: number;
   readonly ready: number;
+  /** The tick's decision, without its `plan` (a 60-day replay's 86,400 plans would hold ~1 GB). */
   readonly decision: Decision;
 }
 
@@ -60,7 +61,7 @@ export async function replayPredictive(
     clock.set(t);
     const r = await reconcile(scaler, state, { history, actuator, clock });
     state = r.state;
-    decisions.push(r.decision);
+    decisions.push(withoutPlan(r.decision));
     t += r.requeueAfterMs;
   }
   const floorAt = floorTimeline(decisions, s.minReplicas);
@@ -97,10 +98,17 @@ export function simulate(scaler: Scaler, load: Series, range: ReplayRange, floor
   );
 }
 
+/** The decision as the rows keep it: without its plan, which nothing reads after the tick. */
+function withoutPlan(d: Decision): Decision {
+  if (d.plan === undefined) return d;
+  const { plan: _plan, ...kept } = d;
+  return kept;
+}
+
 /** Step function of the decided floors (each holds from its decision to the next). */
 function floorTimeline(decisions: readonly Decision[], initial: number): (tMs: number) => number {
-  const times = decisions.map((d) => d.atMs);
-  const floors = decisions.map((d) => d.floor);
+  const times = Float64Array.from(decisions, (d) => d.atMs);
+  const floors = Float64Array.from(decisions, (d) => d.floor);
   let k = 0;
   return (tMs) => {
     // Called with increasing times by the simulator; fall back to a search otherwise.

@@ -17,12 +17,15 @@ export function traceReport(
   const tick = scaler.spec.plan.tickIntervalMs;
   const start = rows[0]?.atMs ?? load.startMs;
   const onTicks = (pick: (i: number) => number) => ({ startMs: start, stepMs: tick, values: Float64Array.from(rows, (_, i) => pick(i)) });
+  // One step per run of equal floors, in one pass (a 60-day replay has 86,400 rows).
   const steps: PlanStepView[] = [];
-  rows.forEach((r, i) => {
-    if (i > 0 && r.floor === rows[i - 1]!.floor) return;
-    const next = rows.findIndex((x, j) => j > i && x.floor !== r.floor);
-    steps.push({ fromMs: r.atMs, toMs: next < 0 ? r.atMs + tick : rows[next]!.atMs, replicas: r.floor, reason: r.decision.detail });
-  });
+  for (let i = 0; i < rows.length; ) {
+    const r = rows[i]!;
+    let next = i + 1;
+    while (next < rows.length && rows[next]!.floor === r.floor) next++;
+    steps.push({ fromMs: r.atMs, toMs: next < rows.length ? rows[next]!.atMs : r.atMs + tick, replicas: r.floor, reason: r.decision.detail });
+    i = next;
+  }
   return {
     name,
     perReplica: scaler.spec.capacity.perReplica,

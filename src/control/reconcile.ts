@@ -111,7 +111,8 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   // 2. Plan from the forecast, if one still covers now.
   const f = next.forecast;
   const covers = f !== undefined && f.startMs + f.mean.length * f.stepMs - s.plan.leadTimeMs > nowMs;
-  const plan = f && covers ? buildPlan(quantileSeries(f), nowMs, planOptions(scaler), next.applied) : undefined;
+  const q = f && covers ? quantileSeries(f) : undefined;
+  const plan = q ? buildPlan(q, nowMs, planOptions(scaler), next.applied) : undefined;
   const planned = plan ? floorAt(plan, nowMs) : undefined;
 
   // 3. Decide: the plan's step, or hold what is in force (never scale down on a fault).
@@ -125,7 +126,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
       reason: 'PlanApplied',
       detail: fault ? `${step.reason.detail} (forecast from ${formatDuration(nowMs - next.forecastAtMs!)} ago: ${fault})` : step.reason.detail,
       model: f!.model,
-      forecast: forecastAt(f!, nowMs, quantileSeries(f!).values),
+      forecast: forecastAt(f!, nowMs, q!.values),
       forecastMean: forecastAt(f!, nowMs, f!.mean),
       plan,
       ...(fault ? { error: fault } : {}),

@@ -64,13 +64,15 @@ export class HistoryWindow {
     // Incremental only when the cache overlaps the new window and time did not go backwards.
     const fetchFrom = c && c.endMs <= endMs && c.endMs >= startMs ? Math.max(startMs, c.endMs - this.overlapSteps * step) : startMs;
     const tail = await this.source.fetchRange(fetchFrom, endMs, step, signal);
-    const values = new Float64Array(this.points).fill(NaN);
+    const values = new Float64Array(this.points);
+    let keep = 0;
     if (c && fetchFrom > startMs) {
       // Keep cached points in [startMs, fetchFrom); their index shifts by the steps elapsed.
       const shift = (endMs - c.endMs) / step;
-      const keep = (fetchFrom - startMs) / step;
+      keep = (fetchFrom - startMs) / step;
       values.set(c.values.subarray(shift, shift + keep), 0);
     }
+    values.fill(NaN, keep); // the rest is what the tail does not cover: gaps
     const at = (tail.startMs - startMs) / step;
     for (let i = 0; i < tail.values.length; i++) {
       const k = at + i;

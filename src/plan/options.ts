@@ -29,23 +29,21 @@ export function resolvePlanOptions(o: PlanOptions): ResolvedPlanOptions {
     quantile: o.quantile,
     gridOriginMs: o.gridOriginMs ?? 0,
   };
+  // Plain ifs, messages built only on failure: this runs on every control tick (86,400 times
+  // in a 60-day replay).
   const problems: string[] = [];
-  const check = (ok: boolean, msg: string): void => {
-    if (!ok) problems.push(msg);
-  };
-  const isInt = (n: number): boolean => Number.isInteger(n);
-  check(Number.isFinite(r.perReplica) && r.perReplica > 0, `perReplica must be > 0 (got ${r.perReplica})`);
-  check(Number.isFinite(r.headroom) && r.headroom >= 0, `headroom must be >= 0 (got ${r.headroom})`);
-  check(isInt(r.minReplicas) && r.minReplicas >= 0, `minReplicas must be an integer >= 0 (got ${r.minReplicas})`);
-  check(isInt(r.maxReplicas) && r.maxReplicas >= 1, `maxReplicas must be an integer >= 1 (got ${r.maxReplicas})`);
-  check(!(r.minReplicas > r.maxReplicas), `minReplicas (${r.minReplicas}) must not exceed maxReplicas (${r.maxReplicas})`);
-  check(Number.isFinite(r.leadTimeMs) && r.leadTimeMs >= 0, `leadTime must be >= 0 (got ${r.leadTimeMs} ms)`);
-  check(Number.isFinite(r.tickMs) && r.tickMs > 0, `tick must be > 0 (got ${r.tickMs} ms)`);
-  check(Number.isFinite(r.minStepMs) && r.minStepMs > 0, `minStep must be > 0 (got ${r.minStepMs} ms)`);
-  check(Number.isFinite(r.scaleDownDelayMs) && r.scaleDownDelayMs >= 0, `scaleDownDelay must be >= 0 (got ${r.scaleDownDelayMs} ms)`);
-  check(r.maxStepChange === undefined || (isInt(r.maxStepChange) && r.maxStepChange >= 1), `maxStepChange must be an integer >= 1 (got ${r.maxStepChange})`);
-  check(r.quantile === undefined || (r.quantile > 0 && r.quantile < 1), `quantile must be in (0, 1) (got ${r.quantile})`);
-  check(Number.isFinite(r.gridOriginMs), `gridOrigin must be finite (got ${r.gridOriginMs})`);
+  if (!(Number.isFinite(r.perReplica) && r.perReplica > 0)) problems.push(`perReplica must be > 0 (got ${r.perReplica})`);
+  if (!(Number.isFinite(r.headroom) && r.headroom >= 0)) problems.push(`headroom must be >= 0 (got ${r.headroom})`);
+  if (!(Number.isInteger(r.minReplicas) && r.minReplicas >= 0)) problems.push(`minReplicas must be an integer >= 0 (got ${r.minReplicas})`);
+  if (!(Number.isInteger(r.maxReplicas) && r.maxReplicas >= 1)) problems.push(`maxReplicas must be an integer >= 1 (got ${r.maxReplicas})`);
+  if (r.minReplicas > r.maxReplicas) problems.push(`minReplicas (${r.minReplicas}) must not exceed maxReplicas (${r.maxReplicas})`);
+  if (!(Number.isFinite(r.leadTimeMs) && r.leadTimeMs >= 0)) problems.push(`leadTime must be >= 0 (got ${r.leadTimeMs} ms)`);
+  if (!(Number.isFinite(r.tickMs) && r.tickMs > 0)) problems.push(`tick must be > 0 (got ${r.tickMs} ms)`);
+  if (!(Number.isFinite(r.minStepMs) && r.minStepMs > 0)) problems.push(`minStep must be > 0 (got ${r.minStepMs} ms)`);
+  if (!(Number.isFinite(r.scaleDownDelayMs) && r.scaleDownDelayMs >= 0)) problems.push(`scaleDownDelay must be >= 0 (got ${r.scaleDownDelayMs} ms)`);
+  if (!(r.maxStepChange === undefined || (Number.isInteger(r.maxStepChange) && r.maxStepChange >= 1))) problems.push(`maxStepChange must be an integer >= 1 (got ${r.maxStepChange})`);
+  if (!(r.quantile === undefined || (r.quantile > 0 && r.quantile < 1))) problems.push(`quantile must be in (0, 1) (got ${r.quantile})`);
+  if (!Number.isFinite(r.gridOriginMs)) problems.push(`gridOrigin must be finite (got ${r.gridOriginMs})`);
   if (problems.length > 0) throw invalidInput(`plan options: ${problems.join('; ')}`);
   return r;
 }

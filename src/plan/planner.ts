@@ -39,7 +39,11 @@ export function buildPlan(forecast: Series, nowMs: number, options: PlanOptions,
   if (values.length === 0 || planEnd <= nowMs) return { steps: [] };
 
   const blocks = blockBounds(nowMs, planEnd, o);
-  const planned = blocks.map(([bs, be]) => blockValue(forecast, bs, be, o));
+  // Replicas each forecast value needs, computed once: the block windows overlap (lead + tick
+  // past the block, scaleDownDelay before it), so on the fly each value was computed ~3 times.
+  const needs = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) needs[i] = replicasFor(values[i]!, o.perReplica, o.headroom);
+  const planned = blocks.map(([bs, be]) => blockValue(forecast, needs, bs, be, o));
   if (applied) applyAppliedFloor(planned, blocks, nowMs, o, applied);
   if (o.maxStepChange !== undefined) applyMaxStepChange(planned, blocks, o.maxStepChange, applied, o);
   return { steps: mergeBlocks(planned, blocks, forecast, o) };
@@ -83,16 +87,16 @@ export function blockBounds(nowMs: number, planEnd: number, o: Pick<ResolvedPlan
 }
 
 /**
- * Index of the first (or `last`) value needing the most replicas in values[lo..hi] (clipped to the
- * array), or -1 when empty. Needs are computed on the fly: no per-plan array (plans are hot in backtests).
+ * Index of the first (or `last`) value needing the most replicas in needs[lo..hi] (clipped to the
+ * array), or -1 when empty.
  */
-function argMax(values: Float64Array, lo: number, hi: number, o: ResolvedPlanOptions, last = false): number {
+function argMax(needs: Float64Array, lo: number, hi: number, last = false): number {
   const a = Math.max(0, lo);
-  const b = Math.min(values.length - 1, hi);
+  const b = Math.min(needs.length - 1, hi);
   let best = -1;
   let bestNeed = -1;
   for (let i = a; i <= b; i++) {
-    const need = replicasFor(values[i]!, o.perReplica, o.headroom);
+    const need = needs[i]!;
     if (need > bestNeed || (last && need === bestNeed)) {
       best = i;
       bestNeed = need;
@@ -101,17 +105,16 @@ function argMax(values: Float64Array, lo: number, hi: number, o: ResolvedPlanOpt
   return best;
 }
 
-function blockValue(f: Series, bs: number, be: number, o: ResolvedPlanOptions): Planned {
-  const { startMs, stepMs, values } = f;
-  const needAt = (i: number): number => (i < 0 ? -1 : replicasFor(values[i]!, o.perReplica, o.headroom));
+function blockValue(f: Series, needs: Float64Array, bs: number, be: number, o: ResolvedPlanOptions): Planned {
+  const { startMs, stepMs } = f;
   // Forecast interval i covers [t_i, t_i + step). Lead window [bs, be + lead + tick).
-  const leadIdx = argMax(values, Math.floor((bs - startMs) / stepMs), Math.ceil((be + o.leadTimeMs + o.tickMs - startMs) / stepMs) - 1, o);
+  const leadIdx = argMax(needs, Math.floor((bs - startMs) / stepMs), Math.ceil((be + o.leadTimeMs + o.tickMs - startMs) / stepMs) - 1);
   // Delay window (bs - delay, bs): intervals with t_i < bs and t_i + step > bs - delay. The reason
   // names the latest high value: the one that keeps the floor up longest.
   const holdIdx =
-    o.scaleDownDelayMs > 0 ? argMax(values, Math.floor((bs - o.scaleDownDelayMs - startMs) / stepMs), Math.ceil((bs - startMs) / stepMs) - 1, o, true) : -1;
-  const lead = needAt(leadIdx);
-  const hold = needAt(holdIdx);
+    o.scaleDownDelayMs > 0 ? argMax(needs, Math.floor((bs - o.scaleDownDelayMs - startMs) / stepMs), Math.ceil((bs - startMs) / stepMs) - 1, true) : -1;
+  const lead = leadIdx < 0 ? -1 : needs[leadIdx]!;
+  const hold = holdIdx < 0 ? -1 : needs[holdIdx]!;
   const fromHold = hold > lead;
   const needed = Math.max(lead, hold);
   return { replicas: clampInt(needed, o.minReplicas, o.maxReplicas), why: 'forecast', idx: fromHold ? holdIdx : leadIdx, needed, fromHold, bs };
@@ -147,11 +150,13 @@ function applyMaxStepChange(planned: Planned[], blocks: Array<[number, number]>,
 /** Joins consecutive blocks with the same count; a step keeps the reason of its first block. */
 function mergeBlocks(planned: Planned[], blocks: Array<[number, number]>, f: Series, o: ResolvedPlanOptions): PlanStep[] {
   const steps: PlanStep[] = [];
-  for (let k = 0; k < planned.length; k++) {
-    const [fromMs, toMs] = blocks[k]!;
-    const last = steps[steps.length - 1];
-    if (last && last.replicas === planned[k]!.replicas) steps[steps.length - 1] = { ...last, toMs };
-    else steps.push({ fromMs, toMs, replicas: planned[k]!.replicas, reason: reasonOf(planned[k]!, f, o) });
+  for (let k = 0; k < planned.length; ) {
+    // Blocks k..j-1 share a count: one step, built once.
+    const replicas = planned[k]!.replicas;
+    let j = k + 1;
+    while (j < planned.length && planned[j]!.replicas === replicas) j++;
+    steps.push({ fromMs: blocks[k]![0], toMs: blocks[j - 1]![1], replicas, reason: reasonOf(planned[k]!, f, o) });
+    k = j;
   }
   return steps;
 }
@@ -161,42 +166,57 @@ function reasonOf(p: Planned, f: Series, o: ResolvedPlanOptions): StepReason {
     case 'forecast':
       return forecastReason(f, p.idx, p.needed, p.fromHold, p.bs, o);
     case 'applied':
-      return lazyReason('hold-min-step', {}, () =>
+      return lazyReason('hold-min-step', () =>
         p.inProgress
           ? `the applied floor ${p.cur} holds until the step boundary at ${formatTimestamp(p.untilMs)}`
           : `the applied floor ${p.cur} (since ${formatTimestamp(p.sinceMs)}) holds for the ${formatDuration(o.minStepMs)} minimum step`,
       );
     case 'ramp':
-      return lazyReason('max-step-change', {}, () => `ramping up by at most ${p.delta} per step ahead of ${p.next} replicas at ${formatTimestamp(p.atMs)}`);
+      return lazyReason('max-step-change', () => `ramping up by at most ${p.delta} per step ahead of ${p.next} replicas at ${formatTimestamp(p.atMs)}`);
     case 'limit-up':
-      return lazyReason('max-step-change', {}, () => `limited to +${p.delta} per step; ${p.want} replicas are needed (capacity short)`);
+      return lazyReason('max-step-change', () => `limited to +${p.delta} per step; ${p.want} replicas are needed (capacity short)`);
     case 'limit-down':
-      return lazyReason('max-step-change', {}, () => `scale-down limited to -${p.delta} per step (${p.want} replicas would do)`);
+      return lazyReason('max-step-change', () => `scale-down limited to -${p.delta} per step (${p.want} replicas would do)`);
   }
 }
 
 function forecastReason(f: Series, idx: number, needed: number, fromHold: boolean, bs: number, o: ResolvedPlanOptions): StepReason {
-  if (idx < 0) return lazyReason('min-replicas', {}, () => `no forecast covers ${formatTimestamp(bs)}, so minReplicas ${o.minReplicas}`);
+  if (idx < 0) return lazyReason('min-replicas', () => `no forecast covers ${formatTimestamp(bs)}, so minReplicas ${o.minReplicas}`);
   const atMs = f.startMs + idx * f.stepMs;
   const load = f.values[idx]!;
-  const what = (): string =>
-    `${quantileLabel(o)} ${round(load)} at ${formatTimestamp(atMs)} needs ${needed} replicas (x${1 + o.headroom} / ${o.perReplica} per replica)`;
-  const base = { atMs, load, needed };
-  if (needed > o.maxReplicas) return lazyReason('max-replicas', base, () => `${what()}; capped at maxReplicas ${o.maxReplicas}`);
-  if (needed < o.minReplicas) return lazyReason('min-replicas', base, () => `${what()}; raised to minReplicas ${o.minReplicas}`);
-  if (fromHold) return lazyReason('hold-scale-down-delay', base, () => `${what()}; held for the ${formatDuration(o.scaleDownDelayMs)} scale-down delay`);
-  return lazyReason('forecast', base, () => `${what()}; covers ${formatDuration(o.leadTimeMs)} lead time + ${formatDuration(o.tickMs)} tick`);
+  if (needed > o.maxReplicas) return lazyNeedReason('max-replicas', atMs, load, needed, () => `${needText(o, load, atMs, needed)}; capped at maxReplicas ${o.maxReplicas}`);
+  if (needed < o.minReplicas) return lazyNeedReason('min-replicas', atMs, load, needed, () => `${needText(o, load, atMs, needed)}; raised to minReplicas ${o.minReplicas}`);
+  if (fromHold) return lazyNeedReason('hold-scale-down-delay', atMs, load, needed, () => `${needText(o, load, atMs, needed)}; held for the ${formatDuration(o.scaleDownDelayMs)} scale-down delay`);
+  return lazyNeedReason('forecast', atMs, load, needed, () => `${needText(o, load, atMs, needed)}; covers ${formatDuration(o.leadTimeMs)} lead time + ${formatDuration(o.tickMs)} tick`);
+}
+
+/** What a forecast value needs, e.g. `p90 forecast 950 at 1970-01-01T02:00:00Z needs 10 replicas (x1 / 100 per replica)`. */
+function needText(o: ResolvedPlanOptions, load: number, atMs: number, needed: number): string {
+  return `${quantileLabel(o)} ${round(load)} at ${formatTimestamp(atMs)} needs ${needed} replicas (x${1 + o.headroom} / ${o.perReplica} per replica)`;
 }
 
 /**
  * A reason whose `detail` text is built when first read (an own, enumerable getter, so
- * JSON.stringify and spreading still see it).
+ * JSON.stringify and spreading still see it). Plain literals, no spread: one per plan step per tick.
  */
-function lazyReason(kind: StepReasonKind, fields: Pick<StepReason, 'atMs' | 'load' | 'needed'>, text: () => string): StepReason {
+function lazyReason(kind: StepReasonKind, text: () => string): StepReason {
   let detail: string | undefined;
   return {
     kind,
-    ...fields,
+    get detail(): string {
+      return (detail ??= text());
+    },
+  };
+}
+
+/** lazyReason with the forecast value that set the count: its time, load and the replicas it needs. */
+function lazyNeedReason(kind: StepReasonKind, atMs: number, load: number, needed: number, text: () => string): StepReason {
+  let detail: string | undefined;
+  return {
+    kind,
+    atMs,
+    load,
+    needed,
     get detail(): string {
       return (detail ??= text());
     },
