@@ -85,7 +85,7 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
       `  range      ${formatTimestamp(range.fromMs)} .. ${formatTimestamp(range.toMs)} (${formatDuration(range.toMs - range.fromMs)}), ${result.rows.length} ticks of ${formatDuration(s.plan.tickIntervalMs)}, replayed in ${seconds.toFixed(1)} s`,
       `  decisions  ${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}; floor changed ${changes} times`,
       `  models     ${models.join(', ') || 'none'} (of ticks)`,
-      `  floor      min ${Math.min(...result.rows.map((r) => r.floor))}, max ${Math.max(...result.rows.map((r) => r.floor))} replicas (spec ${s.minReplicas}..${s.maxReplicas})`,
+      `  floor      min ${result.rows.reduce((m, r) => Math.min(m, r.floor), Infinity)}, max ${result.rows.reduce((m, r) => Math.max(m, r.floor), -Infinity)} replicas (spec ${s.minReplicas}..${s.maxReplicas})`,
       `               shortfall        under-capacity  replica-hours  vs oracle  scaling events`,
       `  predictive   ${pct(pred.shortfallPct).padStart(9)} ${formatNumber(Math.round(pred.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(pred.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(pred.costReplicaHours)).padStart(12)}  ${pred.costVsOracle.toFixed(2).padStart(8)}x  ${String(pred.scalingEvents).padStart(14)}`,
       `  hpa alone    ${pct(hpa.shortfallPct).padStart(9)} ${formatNumber(Math.round(hpa.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(hpa.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(hpa.costReplicaHours)).padStart(12)}  ${hpa.costVsOracle.toFixed(2).padStart(8)}x  ${String(hpa.scalingEvents).padStart(14)}`,

@@ -97,7 +97,8 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
           ...next,
           forecast: outcome,
           forecastAtMs: nowMs,
-          selectedAtMs: reuse ? state.selectedAtMs : nowMs,
+          // The engine runs a new search when the reused one no longer fits (e.g. other periods).
+          selectedAtMs: reuse && outcome.selection === reuse ? state.selectedAtMs : nowMs,
         };
       } else {
         shortHistory = outcome.message;
@@ -168,9 +169,12 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
     next = { ...next, failures: next.failures + 1 };
   }
 
-  // 5. Requeue on the tick: the plan's steps must be applied on time even while the source is
-  // down, and a failed read is retried at the next tick (the source itself retries with backoff).
-  return { state: next, decision, requeueAfterMs: s.plan.tickIntervalMs };
+  // 5. Requeue at the next tick boundary (computed from the clock, so passes land on the tick grid
+  // and thus on the plan's step boundaries whatever woke this one): the plan's steps must be
+  // applied on time even while the source is down; a failed read is retried then.
+  const tick = s.plan.tickIntervalMs;
+  const requeueAfterMs = tick - (((nowMs % tick) + tick) % tick);
+  return { state: next, decision, requeueAfterMs };
 }
 
 export function planOptions(scaler: Scaler) {

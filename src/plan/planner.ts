@@ -25,8 +25,8 @@ import type { AppliedFloor, Plan, PlanOptions, PlanStep, ResolvedPlanOptions, St
  *   2. hold: need over (bs - scaleDownDelay, bs): the floor drops only once demand has stayed
  *      lower for the delay (looked up within the forecast; history before it is unknown here).
  *   3. clamp to [minReplicas, maxReplicas].
- *   4. applied floor: the block in progress never drops below it, and neither does any block
- *      starting before applied.sinceMs + minStep.
+ *   4. applied floor: no block starting before applied.sinceMs + minStep drops below it (a step
+ *      lasts at least minStep); a floor applied before that is replaced by the plan at once.
  *   5. maxStepChange: ramp up ahead of a rise (backwards), then limit each change from the
  *      previous step, starting at the applied floor (forwards). Only this last limit can leave a
  *      block short of its need, and its reason says so.
@@ -55,7 +55,7 @@ export function buildPlan(forecast: Series, nowMs: number, options: PlanOptions,
  */
 type Planned =
   | { replicas: number; why: 'forecast'; idx: number; needed: number; fromHold: boolean; bs: number }
-  | { replicas: number; why: 'applied'; cur: number; inProgress: boolean; untilMs: number; sinceMs: number }
+  | { replicas: number; why: 'applied'; cur: number; sinceMs: number }
   | { replicas: number; why: 'ramp'; next: number; atMs: number; delta: number }
   | { replicas: number; why: 'limit-up' | 'limit-down'; want: number; delta: number };
 
@@ -122,12 +122,17 @@ function blockValue(f: Series, needs: Float64Array, bs: number, be: number, o: R
 
 function applyAppliedFloor(planned: Planned[], blocks: Array<[number, number]>, nowMs: number, o: ResolvedPlanOptions, applied: AppliedFloor): void {
   const cur = clampInt(applied.replicas, o.minReplicas, o.maxReplicas);
-  const firstIsPartial = (nowMs - o.gridOriginMs) % o.minStepMs !== 0;
+  // The applied floor lasts at least minStep: every block whose grid start is before since + minStep
+  // keeps it (so it lasts to the first boundary after since + minStep).
+  // A floor applied in an earlier block does not hold the block in progress: that block's own
+  // plan is due now (ticks off the grid would otherwise never lower the floor).
   const holdUntil = applied.sinceMs + o.minStepMs;
+  // The block in progress counts from its grid boundary, not from now.
+  const gridStart0 = nowMs - ((((nowMs - o.gridOriginMs) % o.minStepMs) + o.minStepMs) % o.minStepMs);
   for (let k = 0; k < planned.length; k++) {
-    const inProgress = k === 0 && firstIsPartial;
-    if (!(inProgress || blocks[k]![0] < holdUntil) || planned[k]!.replicas >= cur) continue;
-    planned[k] = { replicas: cur, why: 'applied', cur, inProgress, untilMs: blocks[0]![1], sinceMs: applied.sinceMs };
+    const start = k === 0 ? gridStart0 : blocks[k]![0];
+    if (!(start < holdUntil) || planned[k]!.replicas >= cur) continue;
+    planned[k] = { replicas: cur, why: 'applied', cur, sinceMs: applied.sinceMs };
   }
 }
 
@@ -166,11 +171,7 @@ function reasonOf(p: Planned, f: Series, o: ResolvedPlanOptions): StepReason {
     case 'forecast':
       return forecastReason(f, p.idx, p.needed, p.fromHold, p.bs, o);
     case 'applied':
-      return lazyReason('hold-min-step', () =>
-        p.inProgress
-          ? `the applied floor ${p.cur} holds until the step boundary at ${formatTimestamp(p.untilMs)}`
-          : `the applied floor ${p.cur} (since ${formatTimestamp(p.sinceMs)}) holds for the ${formatDuration(o.minStepMs)} minimum step`,
-      );
+      return lazyReason('hold-min-step', () => `the applied floor ${p.cur} (since ${formatTimestamp(p.sinceMs)}) holds for the ${formatDuration(o.minStepMs)} minimum step`);
     case 'ramp':
       return lazyReason('max-step-change', () => `ramping up by at most ${p.delta} per step ahead of ${p.next} replicas at ${formatTimestamp(p.atMs)}`);
     case 'limit-up':

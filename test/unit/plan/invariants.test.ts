@@ -121,9 +121,9 @@ function checkPlan(label: string, f: Series, nowMs: number, o: PlanOptions, appl
     assert.ok(Math.abs(p.steps[0]!.replicas - cur) <= o.maxStepChange, `${label}: first change from the applied floor`);
   }
   if (applied) {
-    // The applied floor is never dropped mid-block, nor before it has lasted minStep (to the grid).
+    // The applied floor is never dropped before it has lasted minStep (to the grid).
     const cur = clamp(applied.replicas, o.minReplicas, o.maxReplicas);
-    const holdEnd = Math.max(nowMs % M === 0 ? nowMs : Math.ceil(nowMs / M) * M, Math.ceil((applied.sinceMs + M) / M) * M);
+    const holdEnd = Math.ceil((applied.sinceMs + M) / M) * M;
     for (const s of p.steps) if (s.fromMs < holdEnd) assert.ok(s.replicas >= cur, `${label}: applied floor ${cur} dropped at ${s.fromMs}`);
   }
   for (const t of probeTimes(p, f, r)) {
