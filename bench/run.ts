@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type Score, benchAccuracy, benchSpeed } from './accuracy.js';
 import { benchPrometheus } from './prometheus.js';
+import { benchScaling, scalingTables } from './scaling.js';
 
 const root = join(import.meta.dirname, '..');
 const fixtures = join(root, 'fixtures', 'traces');
@@ -73,6 +74,12 @@ if (want('prometheus')) {
   console.log('| measure | ms | target |\n|---|---:|---|');
   console.log(`| cold read of 28 days (median) | ${f(p.coldMs, 0)} | < 1500 |`);
   console.log(`| incremental tick (median) | ${f(p.tickMs, 1)} | < 20 |`);
+}
+
+if (want('scaling')) {
+  const sc = await benchScaling(fixtures);
+  results.scaling = sc;
+  console.log('\n' + scalingTables(sc));
 }
 
 writeFileSync(join(import.meta.dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
