@@ -114,6 +114,9 @@ async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): P
   const toMs = requireTimestampMs(cmd.to, '--to');
   checkRange(fromMs, toMs);
   const p = s.metric.prometheus;
+  if (p?.basicAuth?.passwordSecretRef) {
+    throw invalidInput(`${cmd.file}: spec.metric.prometheus.basicAuth.passwordSecretRef is read by the operator only; use passwordFile for a dry-run`);
+  }
   const source = new PrometheusSource(
     {
       url: cmd.prometheus!,
@@ -121,6 +124,7 @@ async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): P
       ...(p?.headers ? { headers: { ...p.headers } } : {}),
       ...(p?.bearerTokenFile ? { bearerTokenFile: p.bearerTokenFile } : {}),
       ...(p?.caFile ? { caFile: p.caFile } : {}),
+      ...(p?.basicAuth?.passwordFile ? { basicAuth: { username: p.basicAuth.username, passwordFile: p.basicAuth.passwordFile } } : {}),
       ...(p?.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
     },
     { clock: systemClock, logger },
