@@ -54,6 +54,7 @@
  * when the input has no negative value: no NaN and no negative value is ever introduced. A series
  * with no present value at all is returned as zeros, all flagged as gaps.
  */
+import { median, selectInPlace } from './linalg.js';
 import { DAY_MS, HOUR_MS } from '../core/duration.js';
 
 /** What happened to each point. */
@@ -706,54 +707,7 @@ function slidingExtreme(x: Float64Array, w: number, max: boolean): Float64Array 
   return out;
 }
 
-/** Median of the first `len` values of `buf` (reorders them). */
-function medianInPlace(buf: Float64Array, len: number): number {
-  const h = len >> 1;
-  const upper = selectInPlace(buf, len, h);
-  if (len % 2 === 1) return upper;
-  // After selection every value left of h is <= buf[h]: the lower middle is their maximum.
-  let lower = -Infinity;
-  for (let i = 0; i < h; i++) if (buf[i]! > lower) lower = buf[i]!;
-  return (lower + upper) / 2;
-}
-
-/**
- * The k-th smallest (0-based) of the first `len` values of `buf`, by quickselect (Hoare partition,
- * median-of-three pivot): O(len) on average, where a full sort would dominate the cleaning time.
- * Leaves buf[0..k) <= buf[k] <= buf(k..len).
- */
-function selectInPlace(buf: Float64Array, len: number, k: number): number {
-  let lo = 0;
-  let hi = len - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // Median of three as pivot, moved to buf[mid].
-    if (buf[mid]! < buf[lo]!) swap(buf, mid, lo);
-    if (buf[hi]! < buf[lo]!) swap(buf, hi, lo);
-    if (buf[hi]! < buf[mid]!) swap(buf, hi, mid);
-    const pivot = buf[mid]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (buf[i]! < pivot) i++;
-      while (buf[j]! > pivot) j--;
-      if (i <= j) {
-        swap(buf, i, j);
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return buf[k]!;
-  }
-  return buf[k]!;
-}
-
-function swap(a: Float64Array, i: number, j: number): void {
-  const t = a[i]!;
-  a[i] = a[j]!;
-  a[j] = t;
-}
+/** Median of the first `len` values of `buf` (reorders them; quickselect in place). */
+const medianInPlace = (buf: Float64Array, len: number): number => median(buf, len, buf);
 
 const mod = (a: number, m: number): number => ((a % m) + m) % m;

@@ -23,6 +23,12 @@ export function median(v: ArrayLike<number>, n: number = v.length, scratch?: Flo
   return (lo + hi) / 2;
 }
 
+/**
+ * The k-th smallest (0-based) of the first `len` values of `a`, in place: afterwards
+ * a[0..k) <= a[k] <= a(k..len). O(len) on average.
+ */
+export const selectInPlace = (a: Float64Array, len: number, k: number): number => select(a, 0, len - 1, k);
+
 /** Hoare-style quickselect: puts the k-th smallest of a[lo..hi] at a[k] and returns it. */
 function select(a: Float64Array, lo: number, hi: number, k: number): number {
   while (hi > lo) {
