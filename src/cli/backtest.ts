@@ -40,7 +40,8 @@ export interface BacktestResult {
 export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStream, err: NodeJS.WriteStream | NodeJS.WritableStream): Promise<BacktestResult[]> {
   if (cmd.inputs.length === 0) throw invalidInput('--input: give at least one recorded series');
   const scaler = await loadScalerFile(cmd.file, { onWarning: (line) => err.write(`prescale: ${line}\n`) });
-  const progress = new Progress(err, cmd.inputs.length * (MODEL_NAMES.length + 2));
+  // Per input: auto and every model, then the replay, then the scoring.
+  const progress = new Progress(err, cmd.inputs.length * (MODEL_NAMES.length + 3));
   const results: BacktestResult[] = [];
   const traces: TraceReport[] = [];
   for (const input of cmd.inputs) {
@@ -118,7 +119,7 @@ class Progress {
     this.n++;
     if (!this.tty) return;
     const width = 24;
-    const filled = Math.round((this.n / this.total) * width);
+    const filled = Math.min(width, Math.round((this.n / this.total) * width));
     this.stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.n}/${this.total} ${label.slice(0, 60).padEnd(60)}`);
   }
   done(): void {

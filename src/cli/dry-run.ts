@@ -79,6 +79,7 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   if (ranked.length > 3) models.push(`${ranked.length - 3} other combinations`);
   const changes = result.rows.filter((r, i) => i > 0 && r.floor !== result.rows[i - 1]!.floor).length;
   const pct = (v: number) => `${v.toFixed(2)}%`;
+  const ratio = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
   out.write(
     [
       `prescale dry-run: ${scaler.namespace}/${scaler.name} (${s.mode}, target ${s.target.kind}/${s.target.name})`,
@@ -87,8 +88,8 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
       `  models     ${models.join(', ') || 'none'} (of ticks)`,
       `  floor      min ${result.rows.reduce((m, r) => Math.min(m, r.floor), Infinity)}, max ${result.rows.reduce((m, r) => Math.max(m, r.floor), -Infinity)} replicas (spec ${s.minReplicas}..${s.maxReplicas})`,
       `               shortfall        under-capacity  replica-hours  vs oracle  scaling events`,
-      `  predictive   ${pct(pred.shortfallPct).padStart(9)} ${formatNumber(Math.round(pred.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(pred.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(pred.costReplicaHours)).padStart(12)}  ${pred.costVsOracle.toFixed(2).padStart(8)}x  ${String(pred.scalingEvents).padStart(14)}`,
-      `  hpa alone    ${pct(hpa.shortfallPct).padStart(9)} ${formatNumber(Math.round(hpa.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(hpa.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(hpa.costReplicaHours)).padStart(12)}  ${hpa.costVsOracle.toFixed(2).padStart(8)}x  ${String(hpa.scalingEvents).padStart(14)}`,
+      `  predictive   ${pct(pred.shortfallPct).padStart(9)} ${formatNumber(Math.round(pred.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(pred.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(pred.costReplicaHours)).padStart(12)}  ${ratio(pred.costVsOracle).padStart(9)}  ${String(pred.scalingEvents).padStart(14)}`,
+      `  hpa alone    ${pct(hpa.shortfallPct).padStart(9)} ${formatNumber(Math.round(hpa.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(hpa.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(hpa.costReplicaHours)).padStart(12)}  ${ratio(hpa.costVsOracle).padStart(9)}  ${String(hpa.scalingEvents).padStart(14)}`,
       ...(cmd.decisions ? [`  decisions written to ${cmd.decisions}`] : []),
       ...(cmd.report ? [`  report written to ${cmd.report}`] : []),
       '',
@@ -107,6 +108,9 @@ async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): P
     const fromMs = cmd.from ? requireTimestampMs(cmd.from, '--from') : load.startMs + Math.min(7 * DAY_MS, Math.floor(span / 2 / load.stepMs) * load.stepMs);
     const toMs = cmd.to ? requireTimestampMs(cmd.to, '--to') : endMs;
     checkRange(fromMs, toMs);
+    if (fromMs >= endMs || toMs <= load.startMs) {
+      throw invalidInput(`--from/--to: ${formatTimestamp(fromMs)} .. ${formatTimestamp(toMs)} is outside the recording (${formatTimestamp(load.startMs)} .. ${formatTimestamp(endMs)})`);
+    }
     return { source: new RecordedSource(load, cmd.input), load, range: { fromMs, toMs } };
   }
   if (!cmd.from || !cmd.to) throw invalidInput('--prometheus needs --from and --to (the range to replay)');

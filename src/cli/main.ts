@@ -12,7 +12,7 @@ import { runRecord } from './record.js';
 import { runDryRun } from './dry-run.js';
 import { runBacktest } from './backtest.js';
 import { systemClock } from '../core/clock.js';
-import { createLogger } from '../telemetry/logger.js';
+import { LOG_LEVELS, createLogger } from '../telemetry/logger.js';
 
 export function buildProgram(): Command {
   const program = new Command('prescale')
@@ -54,7 +54,7 @@ export function buildProgram(): Command {
     .option('--to <timestamp>', 'end of the replay (default: the end of the recording)')
     .option('--decisions <file>', 'CSV, one row per control tick')
     .option('--report <file.html>', 'a self-contained HTML report')
-    .option('--log-level <level>', 'info logs floor changes, debug every decision', 'info')
+    .addOption(new Option('--log-level <level>', 'info logs floor changes, debug every decision').choices(LOG_LEVELS).default('info'))
     .action(async (o) => {
       const logger = createLogger({ level: o.logLevel });
       await runDryRun({ file: o.file, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report }, logger, process.stdout);

@@ -15,7 +15,8 @@ export function traceReport(
 ): TraceReport {
   const rows = replay.rows;
   const tick = scaler.spec.plan.tickIntervalMs;
-  const start = rows[0]?.atMs ?? load.startMs;
+  // Rows after the first sit on the tick grid (the loop requeues to it); the first may not.
+  const start = rows.length > 1 ? rows[1]!.atMs - tick : (rows[0]?.atMs ?? load.startMs);
   const onTicks = (pick: (i: number) => number) => ({ startMs: start, stepMs: tick, values: Float64Array.from(rows, (_, i) => pick(i)) });
   // One step per run of equal floors, in one pass (a 60-day replay has 86,400 rows).
   const steps: PlanStepView[] = [];

@@ -39,6 +39,8 @@ export interface ControlState {
   readonly forecastAtMs?: number;
   readonly selectedAtMs?: number;
   readonly applied?: AppliedFloor;
+  /** When the engine last threw (a refit is then not retried before the refit interval). */
+  readonly forecastFailedAtMs?: number;
   /** Consecutive passes with a fault (for status and metrics). */
   readonly failures: number;
 }
@@ -46,7 +48,7 @@ export interface ControlState {
 export const initialState = (): ControlState => ({ failures: 0 });
 
 /** CamelCase reasons, as shown in status conditions. */
-export type DecisionReason = 'PlanApplied' | 'InsufficientHistory' | 'MetricsUnavailable' | 'ForecastStale' | 'ActuationFailed';
+export type DecisionReason = 'PlanApplied' | 'InsufficientHistory' | 'MetricsUnavailable' | 'ForecastFailed' | 'ForecastStale' | 'ActuationFailed';
 
 export interface Decision {
   readonly atMs: number;
@@ -75,37 +77,53 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   const name = `${scaler.namespace}/${scaler.name}`;
   let next: ControlState = state;
   let fault: string | undefined;
+  let faultReason: DecisionReason = 'MetricsUnavailable';
   let shortHistory: string | undefined;
 
   // 1. Refit on the refit cadence (or when there is no forecast yet).
-  const due = state.forecastAtMs === undefined || nowMs - state.forecastAtMs >= s.forecast.refitIntervalMs;
+  // A forecast that failed (not a failed read, which the next tick retries) waits a refit interval.
+  const refit = s.forecast.refitIntervalMs;
+  const due =
+    (state.forecastAtMs === undefined || nowMs - state.forecastAtMs >= refit) &&
+    (state.forecastFailedAtMs === undefined || nowMs - state.forecastFailedAtMs >= refit);
   if (due) {
+    let history: Series | undefined;
     try {
-      const history = await deps.history.read(nowMs, signal);
-      const reuse = state.selectedAtMs !== undefined && nowMs - state.selectedAtMs < RESELECT_INTERVAL_MS ? state.forecast?.selection : undefined;
-      const outcome = forecastSeries(history, {
-        horizonMs: s.forecast.horizonMs,
-        model: s.forecast.model,
-        quantiles: [s.forecast.quantile],
-        excluded: s.forecast.excludedWindows,
-        ...(s.forecast.seasonalitiesMs === 'auto' ? {} : { seasonalitiesMs: s.forecast.seasonalitiesMs }),
-        maxHistoryMs: s.metric.historyMs,
-        ...(reuse ? { reuse } : {}),
-      });
-      if (outcome.kind === 'forecast') {
-        next = {
-          ...next,
-          forecast: outcome,
-          forecastAtMs: nowMs,
-          // The engine runs a new search when the reused one no longer fits (e.g. other periods).
-          selectedAtMs: reuse && outcome.selection === reuse ? state.selectedAtMs : nowMs,
-        };
-      } else {
-        shortHistory = outcome.message;
-        next = { ...next, forecast: undefined, forecastAtMs: undefined };
-      }
+      history = await deps.history.read(nowMs, signal);
     } catch (e) {
       fault = errorMessage(e);
+      faultReason = 'MetricsUnavailable';
+    }
+    if (history) {
+      try {
+        const reuse = state.selectedAtMs !== undefined && nowMs - state.selectedAtMs < RESELECT_INTERVAL_MS ? state.forecast?.selection : undefined;
+        const outcome = forecastSeries(history, {
+          horizonMs: s.forecast.horizonMs,
+          model: s.forecast.model,
+          quantiles: [s.forecast.quantile],
+          excluded: s.forecast.excludedWindows,
+          ...(s.forecast.seasonalitiesMs === 'auto' ? {} : { seasonalitiesMs: s.forecast.seasonalitiesMs }),
+          maxHistoryMs: s.metric.historyMs,
+          ...(reuse ? { reuse } : {}),
+        });
+        if (outcome.kind === 'forecast') {
+          next = {
+            ...next,
+            forecast: outcome,
+            forecastAtMs: nowMs,
+            // The engine runs a new search when the reused one no longer fits (e.g. other periods).
+            selectedAtMs: reuse && outcome.selection === reuse ? state.selectedAtMs : nowMs,
+          };
+        } else {
+          shortHistory = outcome.message;
+          next = { ...next, forecast: undefined, forecastAtMs: undefined };
+        }
+      } catch (e) {
+        // A bug or a pathological series in the engine: hold, say so, and try again next refit.
+        fault = errorMessage(e);
+        faultReason = 'ForecastFailed';
+        next = { ...next, forecastFailedAtMs: nowMs };
+      }
     }
   }
 
@@ -138,7 +156,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
     decision = {
       atMs: nowMs,
       floor: held,
-      reason: fault ? 'MetricsUnavailable' : 'ForecastStale',
+      reason: fault ? faultReason : 'ForecastStale',
       detail: `${fault ?? 'the forecast no longer covers now'}; holding ${held} replicas`,
       ...(fault ? { error: fault } : {}),
     };
@@ -198,10 +216,9 @@ export function quantileSeries(f: Forecast): Series {
   return { startMs: f.startMs, stepMs: f.stepMs, values: f.quantiles[0]?.values ?? f.mean };
 }
 
-/** The forecast value covering tMs (before the first forecast point: the last cleaned observation). */
+/** The forecast value covering tMs; before the first forecast point, that point (never an observation). */
 function forecastAt(f: Forecast, tMs: number, values: Float64Array): number | undefined {
-  const i = Math.floor((tMs - f.startMs) / f.stepMs);
-  if (i < 0) return f.history.values[f.history.values.length - 1];
+  const i = Math.max(0, Math.floor((tMs - f.startMs) / f.stepMs));
   return i < values.length ? values[i] : undefined;
 }
 

@@ -250,16 +250,7 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
   const scaleFloor = Math.max(level * 0.05, Number.EPSILON);
   const periodsMs = ctx.periods.map((p) => p * ctx.stepMs);
 
-  if (origins.length === 0) {
-    // Too short to evaluate out of sample: prefer the richest model that can run, and take the
-    // error distribution from the in-sample seasonal-naive differences (wide, but honest).
-    const model = preferredFallback(candidates);
-    const lag = ctx.periods[0] ?? 1;
-    const errs: number[] = [];
-    for (let i = lag; i < n; i++) errs.push((y[i]! - y[i - lag]!) / Math.max(Math.abs(y[i - lag]!), scaleFloor));
-    const dist = weightedDistribution(errs, errs.map(() => 1));
-    return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], bucketSteps: h, scaleFloor, scores: [] };
-  }
+  if (origins.length === 0) return fallbackSelection(candidates, y, ctx, h, scaleFloor, periodsMs);
 
   // forecasts[m][o] = model m's forecast of hEval steps from origin o.
   const forecasts = candidates.map((m) =>
@@ -271,6 +262,8 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
     .filter((s) => Number.isFinite(s.mae))
     .sort((a, b) => a.mae - b.mae);
 
+  // No observation at any origin (a long gap at the end): nothing to compare, as if too short.
+  if (ranked.length === 0) return fallbackSelection(candidates, y, ctx, h, scaleFloor, periodsMs);
   let best = { members: [ranked[0]!.i], mae: ranked[0]!.mae };
   for (const k of [2, 3]) {
     if (ranked.length < k) break;
@@ -317,6 +310,19 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
     scaleFloor,
     scores: scores.map(({ model, mae }) => ({ model, mae })),
   };
+}
+
+/**
+ * Too short (or too empty) to evaluate out of sample: prefer the richest model that can run, and
+ * take the error distribution from the in-sample seasonal-naive differences (wide, but honest).
+ */
+function fallbackSelection(candidates: Model[], y: Float64Array, ctx: ModelContext, h: number, scaleFloor: number, periodsMs: number[]): Selection {
+  const model = preferredFallback(candidates);
+  const lag = ctx.periods[0] ?? 1;
+  const errs: number[] = [];
+  for (let i = lag; i < y.length; i++) errs.push((y[i]! - y[i - lag]!) / Math.max(Math.abs(y[i - lag]!), scaleFloor));
+  const dist = weightedDistribution(errs, errs.map(() => 1));
+  return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], bucketSteps: h, scaleFloor, scores: [] };
 }
 
 function preferredFallback(candidates: Model[]): Model {

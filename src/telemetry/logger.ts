@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { invalidInput } from '../core/errors.js';
 
 export type { Logger };
 
@@ -6,7 +7,10 @@ export type { Logger };
  * A JSON-lines logger (pino). Each caller builds its own (no module singletons); the CLI logs to
  * stderr so stdout stays for data, tests pass their own stream.
  */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 export function createLogger(opts: { level?: string; stream?: NodeJS.WritableStream; name?: string } = {}): Logger {
   const level = opts.level ?? process.env.PRESCALE_LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw invalidInput(`PRESCALE_LOG_LEVEL: ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`);
   return pino({ name: opts.name ?? 'prescale', level, base: undefined }, opts.stream ?? pino.destination({ dest: 2, sync: true }));
 }

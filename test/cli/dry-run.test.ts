@@ -141,6 +141,8 @@ describe('usage errors exit 2 with one line', { concurrency: 4 }, () => {
     { name: '--to before --from', args: () => ['-f', SCALER, '--input', INPUT, '--from', TO, '--to', FROM], names: /--to .* must be after --from/ },
     { name: '--to equal to --from', args: () => ['-f', SCALER, '--input', INPUT, '--from', FROM, '--to', FROM], names: /--to .* must be after --from/ },
     { name: 'a --from that is not a timestamp', args: () => ['-f', SCALER, '--input', INPUT, '--from', 'yesterday'], names: /--from: "yesterday" is not a timestamp/ },
+    { name: 'a range after the recording', args: () => ['-f', SCALER, '--input', INPUT, '--from', '2030-01-01T00:00:00Z', '--to', '2030-01-02T00:00:00Z'], names: /is outside the recording/ },
+    { name: 'an unknown --log-level', args: () => ['-f', SCALER, '--input', INPUT, '--log-level', 'verbose'], names: /--log-level.*'verbose' is invalid/ },
   ];
   for (const c of cases) {
     test(c.name, async () => {

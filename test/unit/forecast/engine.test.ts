@@ -120,3 +120,17 @@ test('gaps in the history are never forecast as zeros', () => {
     assert.ok(mae(truth(s, perDay), f.mean) < 5, `MAE ${mae(truth(s, perDay), f.mean)}`);
   }
 });
+
+test('a gap longer than every evaluation origin at the end of the history still gives a forecast', () => {
+  // The last six days missing (a metrics outage, or a replay past the data): no origin has an
+  // observation to score against, so the choice falls back instead of failing.
+  const s = daily(21, 50, 100, 2);
+  const values = s.values.slice();
+  for (let i = values.length - 6 * perDay; i < values.length; i++) values[i] = NaN;
+  const f = forecastSeries({ ...s, values }, { horizonMs: DAY_MS, quantiles: [0.9] });
+  assert.equal(f.kind, 'forecast');
+  if (f.kind === 'forecast') {
+    assert.ok(f.mean.every(Number.isFinite) && f.quantiles[0]!.values.every(Number.isFinite));
+    assert.ok(mae(truth(s, perDay), f.mean) < 10, `MAE ${mae(truth(s, perDay), f.mean)}`);
+  }
+});
