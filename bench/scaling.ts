@@ -25,7 +25,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseDocument } from 'yaml';
 import { DAY_MS, formatDuration } from '../src/core/duration.js';
@@ -179,7 +179,7 @@ export async function benchScaling(fixtures: string, opts: ScalingOptions = {}):
     },
   ];
   if (replay) targets.push({ name: `${replay.days}-day 1-minute replay (${replay.trace}) through dry-run < 10 s`, value: `${replay.seconds.toFixed(1)} s`, met: replay.seconds < 10 });
-  return { scaler: scalerFile, rows, skipped, medians, medianCutVsHpa, replay, targets };
+  return { scaler: relative(ROOT, scalerFile), rows, skipped, medians, medianCutVsHpa, replay, targets };
 }
 
 const FIGURES = ['shortfallPct', 'shortfallReplicaMinutes', 'costVsOracle', 'costReplicaHours', 'underMinutes', 'scalingEvents'] as const;

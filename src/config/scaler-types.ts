@@ -5,6 +5,7 @@
  * autoscaling/v2 object unchanged. Field reference with reasons: docs/scaler-spec.md.
  */
 import { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS } from '../core/duration.js';
+import { MODEL_NAMES as FORECAST_MODEL_NAMES } from '../forecast/model-names.js';
 
 export const API_VERSION = 'prescale.dev/v1alpha1';
 export const KIND = 'PredictiveScaler';
@@ -15,15 +16,8 @@ export type ScalerMode = (typeof MODES)[number];
 export const TARGET_KINDS = ['HorizontalPodAutoscaler', 'Deployment', 'StatefulSet'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
-export const MODEL_NAMES = [
-  'auto',
-  'seasonal-naive-day',
-  'seasonal-naive-week',
-  'holt-winters',
-  'fft',
-  'regression',
-  'mstl',
-] as const;
+/** `auto` (choose by rolling-origin backtest) or one of the forecast models. */
+export const MODEL_NAMES = ['auto', ...FORECAST_MODEL_NAMES] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export const POLICY_TYPES = ['Pods', 'Percent'] as const;

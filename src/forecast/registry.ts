@@ -9,8 +9,7 @@ import { seasonalNaive } from './models/seasonal-naive.js';
 import { spectral } from './models/spectral.js';
 import type { Model } from './types.js';
 
-export const MODEL_NAMES = ['seasonal-naive-day', 'seasonal-naive-week', 'holt-winters', 'fft', 'regression', 'mstl'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
+export { MODEL_NAMES, type ModelName } from './model-names.js';
 
 /** A fresh set of model instances (models are stateless, but no module singletons). */
 export function allModels(): Model[] {
