@@ -32,6 +32,8 @@ const MAX_ORIGINS = 6;
 const MIN_SELECT_ORIGINS = 3;
 /** Half-life of an origin's weight in the error quantiles, in origins (days for a 1-day horizon). */
 const ERROR_HALF_LIFE = 5;
+/** Highest calibrated quantile level (beyond it the empirical tail is a handful of points). */
+const CALIBRATION_MAX = 0.995;
 /** Rolling origins behind the error quantiles (the chosen models only): two weeks of daily origins. */
 const MAX_ERROR_ORIGINS = 14;
 /** Horizon buckets for the error quantiles. */
@@ -72,6 +74,8 @@ export interface Selection {
   readonly scaleFloor: number;
   /** Mean absolute error per candidate over the rolling origins (for diagnostics and reports). */
   readonly scores: ReadonlyArray<{ readonly model: string; readonly mae: number }>;
+  /** Calibrated levels: quantile q of the error distribution is taken at `level` (see calibrateLevel). */
+  readonly levels: ReadonlyArray<{ readonly q: number; readonly level: number }>;
 }
 
 export interface Forecast {
@@ -116,7 +120,7 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
   if ('kind' in candidates) return candidates;
 
   const reusable = opts.reuse && compatible(opts.reuse, ctx, periodsMs) ? opts.reuse : undefined;
-  const selection = reusable ?? select(candidates, y, truth, ctx, h);
+  const selection = reusable ?? select(candidates, y, truth, ctx, h, opts.quantiles ?? []);
   const chosen = candidates.filter((m) => selection.models.includes(m.name));
   const mean = combine(chosen.map((m) => m.forecast(y, h, ctx)));
   const nonNegative = y.every((v) => v >= 0);
@@ -230,7 +234,7 @@ function compatible(sel: Selection, ctx: ModelContext, periodsMs: readonly numbe
  * (forecast combination rarely loses to its parts), wins by mean absolute error. The winner's
  * errors at those origins become the error distribution behind the quantiles.
  */
-function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number): Selection {
+function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number, qs: readonly number[]): Selection {
   const n = y.length;
   const stepsPerDay = Math.max(1, Math.round(DAY_MS / ctx.stepMs));
   const hEval = Math.max(1, Math.min(h, stepsPerDay));
@@ -280,6 +284,7 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
   const bucketSteps = Math.ceil(hEval / buckets);
   const errs: number[][] = Array.from({ length: buckets }, () => []);
   const weights: number[][] = Array.from({ length: buckets }, () => []);
+  const originOf: number[][] = Array.from({ length: buckets }, () => []);
   const chosen = best.members.map((i) => candidates[i]!);
   const need = Math.max(...chosen.map((m) => m.minHistory(ctx)));
   // Origin k (1 = the most recent) weighs 2^-((k-1)/ERROR_HALF_LIFE): the quantiles follow the
@@ -292,6 +297,7 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
       const b = Math.floor(j / bucketSteps);
       errs[b]!.push((a - f[j]!) / Math.max(Math.abs(f[j]!), scaleFloor));
       weights[b]!.push(w);
+      originOf[b]!.push(k);
     }
   };
   origins.forEach((o, oi) => addErrors(oi + 1, o, combine(best.members.map((m) => forecasts[m]![oi]!))));
@@ -306,10 +312,59 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
     stepMs: ctx.stepMs,
     periodsMs,
     errorBuckets: errs.map((e, b) => weightedDistribution(e, weights[b]!)),
+    levels: qs.map((q) => ({ q, level: calibrateLevel(q, errs, weights, originOf) })),
     bucketSteps,
     scaleFloor,
     scores: scores.map(({ model, mae }) => ({ model, mae })),
   };
+}
+
+/**
+ * Leave-one-origin-out calibration of a quantile level: the error distributions of the other
+ * origins are what a forecast at one origin would have had; the level returned is the lowest on
+ * a grid whose quantiles would have covered a share q of the held-out origins' errors (weighted as
+ * the distribution is). Corrects for the day-to-day spread that pooled errors understate (and for
+ * an overstated one), the way split-conformal prediction does. q itself without 3 origins.
+ */
+function calibrateLevel(q: number, errs: number[][], weights: number[][], originOf: number[][]): number {
+  const origins = [...new Set(originOf.flat())];
+  if (origins.length < 3) return q;
+  // Per held-out origin and bucket: the others' distribution, and the held-out errors with weights.
+  const folds = origins.map((k) =>
+    errs.map((e, b) => {
+      const inV: number[] = [];
+      const inW: number[] = [];
+      const out: number[] = [];
+      let w = 0;
+      e.forEach((v, i) => {
+        if (originOf[b]![i] === k) {
+          out.push(v);
+          w = weights[b]![i]!;
+        } else {
+          inV.push(v);
+          inW.push(weights[b]![i]!);
+        }
+      });
+      return { dist: weightedDistribution(inV, inW), out, w };
+    }),
+  );
+  const coverageAt = (level: number): number => {
+    let hit = 0;
+    let total = 0;
+    for (const fold of folds) {
+      for (const { dist, out, w } of fold) {
+        if (out.length === 0 || dist.values.length === 0) continue;
+        const bound = distributionQuantile(dist, level);
+        for (const v of out) if (v <= bound) hit += w;
+        total += w * out.length;
+      }
+    }
+    return total === 0 ? q : hit / total;
+  };
+  for (let level = Math.max(0.5, q - 0.1); level < CALIBRATION_MAX; level += 0.005) {
+    if (coverageAt(level) >= q) return Math.min(level, CALIBRATION_MAX);
+  }
+  return CALIBRATION_MAX;
 }
 
 /**
@@ -322,7 +377,7 @@ function fallbackSelection(candidates: Model[], y: Float64Array, ctx: ModelConte
   const errs: number[] = [];
   for (let i = lag; i < y.length; i++) errs.push((y[i]! - y[i - lag]!) / Math.max(Math.abs(y[i - lag]!), scaleFloor));
   const dist = weightedDistribution(errs, errs.map(() => 1));
-  return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], bucketSteps: h, scaleFloor, scores: [] };
+  return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], bucketSteps: h, scaleFloor, scores: [], levels: [] };
 }
 
 function preferredFallback(candidates: Model[]): Model {
@@ -358,10 +413,11 @@ function quantileForecasts(mean: Float64Array, qs: readonly number[], sel: Selec
   const sortedQs = [...qs].sort((a, b) => a - b);
   const byQ = new Map<number, Float64Array>();
   for (const q of sortedQs) {
+    const level = sel.levels.find((l) => l.q === q)?.level ?? q;
     const out = new Float64Array(mean.length);
     for (let j = 0; j < mean.length; j++) {
       const bucket = sel.errorBuckets[Math.min(sel.errorBuckets.length - 1, Math.floor(j / sel.bucketSteps))]!;
-      const e = distributionQuantile(bucket, q);
+      const e = distributionQuantile(bucket, level);
       out[j] = mean[j]! + e * Math.max(Math.abs(mean[j]!), sel.scaleFloor);
     }
     if (nonNegative) clampAtZero(out);
