@@ -3,7 +3,7 @@
  * JSON in bench/results.json. Select parts with arguments: `npm run bench -- accuracy speed`.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type Score, benchAccuracy, benchSpeed } from './accuracy.js';
@@ -82,5 +82,8 @@ if (want('scaling')) {
   console.log('\n' + scalingTables(sc));
 }
 
-writeFileSync(join(import.meta.dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+// Parts not run this time keep their last figures.
+const resultsFile = join(import.meta.dirname, 'results.json');
+const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>) : {};
+writeFileSync(resultsFile, JSON.stringify({ ...previous, ...results }, null, 2) + '\n');
 console.log(`\nmachine: ${results.machine as string}`);

@@ -119,7 +119,8 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
   const candidates = chooseCandidates(opts.model ?? 'auto', ctx, y.length);
   if ('kind' in candidates) return candidates;
 
-  const reusable = opts.reuse && compatible(opts.reuse, ctx, periodsMs) ? opts.reuse : undefined;
+  const reusable =
+    opts.reuse && compatible(opts.reuse, ctx, periodsMs) && opts.reuse.models.every((name) => candidates.some((m) => m.name === name)) ? opts.reuse : undefined;
   const selection = reusable ?? select(candidates, y, truth, ctx, h, opts.quantiles ?? []);
   const chosen = candidates.filter((m) => selection.models.includes(m.name));
   const mean = combine(chosen.map((m) => m.forecast(y, h, ctx)));
