@@ -1,3 +1,4 @@
+import { DEFAULT_HPA_BEHAVIOR } from '../config/scaler-types.js';
 import { invalidInput } from '../core/errors.js';
 import type { Series } from '../core/series.js';
 import { clampInt, replicasFor } from '../plan/capacity.js';
@@ -81,21 +82,12 @@ interface Rules {
   readonly policies: readonly HpaScalingPolicy[];
 }
 
-/** GenerateHPAScaleUpRules: no stabilisation, max(+4 pods, +100 %) per 15 s. */
-const DEFAULT_SCALE_UP: Required<HpaScalingRules> = {
-  stabilizationWindowSeconds: 0,
-  selectPolicy: 'Max',
-  policies: [
-    { type: 'Pods', value: 4, periodSeconds: 15 },
-    { type: 'Percent', value: 100, periodSeconds: 15 },
-  ],
-};
-/** GenerateHPAScaleDownRules + the controller's 300 s --horizontal-pod-autoscaler-downscale-stabilization. */
-const DEFAULT_SCALE_DOWN: Required<HpaScalingRules> = {
-  stabilizationWindowSeconds: 300,
-  selectPolicy: 'Max',
-  policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
-};
+/**
+ * Kubernetes' defaults (GenerateHPAScaleUpRules / GenerateHPAScaleDownRules and the controller's
+ * 300 s --horizontal-pod-autoscaler-downscale-stabilization), the ones the spec fills in.
+ */
+const DEFAULT_SCALE_UP: Required<HpaScalingRules> = DEFAULT_HPA_BEHAVIOR.scaleUp;
+const DEFAULT_SCALE_DOWN: Required<HpaScalingRules> = DEFAULT_HPA_BEHAVIOR.scaleDown;
 
 function resolveRules(given: HpaScalingRules | undefined, dflt: Required<HpaScalingRules>, what: string): Rules {
   const r = {

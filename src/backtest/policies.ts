@@ -31,8 +31,7 @@ export interface PoliciesResult {
 
 export async function runPolicies(scaler: Scaler, source: MetricSource, load: Series, range: ReplayRange): Promise<PoliciesResult> {
   const s = scaler.spec;
-  const opts = { perReplica: s.capacity.perReplica, minReplicas: s.minReplicas, maxReplicas: s.maxReplicas };
-  const score = (t: ScalingTrace) => scoreScaling({ stepMs: t.stepMs, load: t.load, ready: t.ready, desired: t.desired }, opts);
+  const score = (t: ScalingTrace) => scoreTrace(t, scaler);
   const predictive = await replayPredictive(scaler, source, load, range);
   const hpa = simulate(scaler, load, range);
   const lastWeekFloor = lastWeekFloorAt(load, scaler);
@@ -46,6 +45,15 @@ export async function runPolicies(scaler: Scaler, source: MetricSource, load: Se
       { name: 'last-week', trace: lastWeek, score: score(lastWeek), floorAt: (t) => lastWeekFloor(t) ?? s.minReplicas },
     ],
   };
+}
+
+/** A simulated run's scaling outcome under the scaler's capacity and replica limits. */
+export function scoreTrace(t: ScalingTrace, scaler: Scaler): ScalingScore {
+  const s = scaler.spec;
+  return scoreScaling(
+    { stepMs: t.stepMs, load: t.load, ready: t.ready, desired: t.desired },
+    { perReplica: s.capacity.perReplica, minReplicas: s.minReplicas, maxReplicas: s.maxReplicas },
+  );
 }
 
 /** Floor from last week's load, 30 minutes ahead; undefined (minReplicas) where last week is unknown. */

@@ -12,10 +12,10 @@ import { formatTimestamp, requireTimestampMs } from '../core/time.js';
 import { loadScalerFile } from '../config/load.js';
 import type { Scaler } from '../config/scaler.js';
 import { DryRunActuator } from '../actuate/dry-run.js';
-import { type ReplayRange, replayPredictive } from '../backtest/replay.js';
-import { simulate } from '../backtest/replay.js';
+import { scoreTrace } from '../backtest/policies.js';
+import { type ReplayRange, replayPredictive, simulate } from '../backtest/replay.js';
 import { renderReport } from '../backtest/report.js';
-import { scoreScaling } from '../backtest/score.js';
+import type { ScalingScore } from '../backtest/score.js';
 import { readSeriesFile } from '../metrics/file-source.js';
 import { PrometheusSource } from '../metrics/prometheus.js';
 import { RecordedSource } from '../metrics/recorded-source.js';
@@ -57,10 +57,9 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   }
 
   const s = scaler.spec;
-  const opts = { perReplica: s.capacity.perReplica, minReplicas: s.minReplicas, maxReplicas: s.maxReplicas };
-  const pred = scoreScaling({ stepMs: result.trace.stepMs, load: result.trace.load, ready: result.trace.ready, desired: result.trace.desired }, opts);
+  const pred = scoreTrace(result.trace, scaler);
   const hpaTrace = simulate(scaler, load, range);
-  const hpa = scoreScaling({ stepMs: hpaTrace.stepMs, load: hpaTrace.load, ready: hpaTrace.ready, desired: hpaTrace.desired }, opts);
+  const hpa = scoreTrace(hpaTrace, scaler);
 
   if (cmd.report) {
     const t = traceReport(cmd.input ?? source.description, scaler, load, result, [
@@ -78,8 +77,11 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   const models = ranked.slice(0, 3).map(([m, n]) => `${m} ${Math.round((100 * n) / result.rows.length)}%`);
   if (ranked.length > 3) models.push(`${ranked.length - 3} other combinations`);
   const changes = result.rows.filter((r, i) => i > 0 && r.floor !== result.rows[i - 1]!.floor).length;
-  const pct = (v: number) => `${v.toFixed(2)}%`;
   const ratio = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
+  const row = (label: string, sc: ScalingScore) =>
+    `  ${label.padEnd(12)} ${`${sc.shortfallPct.toFixed(2)}%`.padStart(9)} ${formatNumber(Math.round(sc.shortfallReplicaMinutes)).padStart(7)} rm  ` +
+    `${formatNumber(Math.round(sc.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(sc.costReplicaHours)).padStart(12)}  ` +
+    `${ratio(sc.costVsOracle).padStart(9)}  ${String(sc.scalingEvents).padStart(14)}`;
   out.write(
     [
       `prescale dry-run: ${scaler.namespace}/${scaler.name} (${s.mode}, target ${s.target.kind}/${s.target.name})`,
@@ -88,8 +90,8 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
       `  models     ${models.join(', ') || 'none'} (of ticks)`,
       `  floor      min ${result.rows.reduce((m, r) => Math.min(m, r.floor), Infinity)}, max ${result.rows.reduce((m, r) => Math.max(m, r.floor), -Infinity)} replicas (spec ${s.minReplicas}..${s.maxReplicas})`,
       `               shortfall        under-capacity  replica-hours  vs oracle  scaling events`,
-      `  predictive   ${pct(pred.shortfallPct).padStart(9)} ${formatNumber(Math.round(pred.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(pred.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(pred.costReplicaHours)).padStart(12)}  ${ratio(pred.costVsOracle).padStart(9)}  ${String(pred.scalingEvents).padStart(14)}`,
-      `  hpa alone    ${pct(hpa.shortfallPct).padStart(9)} ${formatNumber(Math.round(hpa.shortfallReplicaMinutes)).padStart(7)} rm  ${formatNumber(Math.round(hpa.underMinutes)).padStart(9)} min  ${formatNumber(Math.round(hpa.costReplicaHours)).padStart(12)}  ${ratio(hpa.costVsOracle).padStart(9)}  ${String(hpa.scalingEvents).padStart(14)}`,
+      row('predictive', pred),
+      row('hpa alone', hpa),
       ...(cmd.decisions ? [`  decisions written to ${cmd.decisions}`] : []),
       ...(cmd.report ? [`  report written to ${cmd.report}`] : []),
       '',

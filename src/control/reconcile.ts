@@ -195,7 +195,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   return { state: next, decision, requeueAfterMs };
 }
 
-export function planOptions(scaler: Scaler) {
+function planOptions(scaler: Scaler) {
   const s = scaler.spec;
   return {
     perReplica: s.capacity.perReplica,
@@ -212,7 +212,7 @@ export function planOptions(scaler: Scaler) {
 }
 
 /** The planning quantile as a series (the engine is asked for exactly one quantile). */
-export function quantileSeries(f: Forecast): Series {
+function quantileSeries(f: Forecast): Series {
   return { startMs: f.startMs, stepMs: f.stepMs, values: f.quantiles[0]?.values ?? f.mean };
 }
 

@@ -16,8 +16,6 @@ export interface Samples {
 
 export const seriesEndMs = (s: Series): number => s.startMs + (s.values.length - 1) * s.stepMs;
 
-export const timeAt = (s: Series, i: number): number => s.startMs + i * s.stepMs;
-
 /** The sub-series covering [fromMs, toMs) on the same grid (clipped to what exists). */
 export function sliceByTime(s: Series, fromMs: number, toMs: number): Series {
   const a = Math.max(0, Math.ceil((fromMs - s.startMs) / s.stepMs));

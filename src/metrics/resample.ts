@@ -51,24 +51,3 @@ export function toRegular(samples: Samples, source: string, stepMs?: number, sta
   for (let i = 0; i < n; i++) out[i] = cnt[i] === 0 ? NaN : sum[i]! / cnt[i]!;
   return { startMs: start, stepMs: step, values: out };
 }
-
-/** Averages a regular series into buckets of `factor` steps (gaps ignored; an all-gap bucket stays a gap). */
-export function aggregate(s: Series, factor: number): Series {
-  if (factor <= 1) return s;
-  const n = Math.ceil(s.values.length / factor);
-  const out = new Float64Array(n);
-  for (let b = 0; b < n; b++) {
-    let sum = 0;
-    let c = 0;
-    const end = Math.min(s.values.length, (b + 1) * factor);
-    for (let i = b * factor; i < end; i++) {
-      const v = s.values[i]!;
-      if (!Number.isNaN(v)) {
-        sum += v;
-        c++;
-      }
-    }
-    out[b] = c === 0 ? NaN : sum / c;
-  }
-  return { startMs: s.startMs, stepMs: s.stepMs * factor, values: out };
-}

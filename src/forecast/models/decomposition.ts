@@ -14,7 +14,7 @@
  *    continued: forecast(n+k) = ES(k) + sum_p profile_p[(n+k) mod p].
  */
 import type { Model, ModelContext } from '../types.js';
-import { finishForecast, fitHoltWinters, minOf } from './holt-winters.js';
+import { finishForecast, minOf, twoLongestCycles, warmFitter } from './holt-winters.js';
 
 /** Cycles of the longest period used (6 weeks for a weekly cycle): older data is barely weighted. */
 const WINDOW_CYCLES = 6;
@@ -265,16 +265,13 @@ function bisquareWeights(resid: Float64Array, out: Float64Array): void {
 
 /** The `mstl` model: robust multi-seasonal decomposition + damped-trend smoothing of the rest. */
 export function decomposition(): Model {
-  // Warm start of the smoothing fit for views of the same history (see holtWinters()).
-  let last: { buffer: ArrayBufferLike; free: readonly number[] } | undefined;
+  // The smoothing of the adjusted series warm-starts at neighbouring origins of one history.
+  const smooth = warmFitter();
   return {
     name: 'mstl',
-    // Two full cycles of the longest period to tell the seasonal profile from the trend; without
+    // Two full cycles of the longest period tell the seasonal profile from the trend; without
     // periods only the smoothing runs, for which a dozen points will do.
-    minHistory: (ctx: ModelContext) => {
-      const P = ctx.periods.length > 0 ? Math.max(...ctx.periods) : 0;
-      return P >= 2 ? 2 * P : 12;
-    },
+    minHistory: twoLongestCycles,
     forecast(y, h, ctx) {
       if (y.length === 0) throw new RangeError('mstl: empty history');
       const n = y.length;
@@ -285,10 +282,7 @@ export function decomposition(): Model {
         const prof = d.profiles[j]!;
         for (let t = 0; t < adjusted.length; t++) adjusted[t]! -= prof[(d.start + t) % p]!;
       }
-      const warmStart = last?.buffer === y.buffer ? last.free : undefined;
-      const fit = fitHoltWinters(adjusted, [], { horizon: h, ...(warmStart ? { warmStart } : {}) });
-      last = { buffer: y.buffer, free: fit.free };
-      const out = fit.forecast(h);
+      const out = smooth(y, adjusted, [], { horizon: h }).forecast(h);
       for (let j = 0; j < d.periods.length; j++) {
         const p = d.periods[j]!;
         const prof = d.profiles[j]!;

@@ -382,25 +382,39 @@ export function finishForecast(out: Float64Array, nonNegative: boolean, fallback
  * Holt-Winters model `holt-winters`: the two longest of `ctx.periods` (that fit twice in the
  * history), damped trend, AR(1) residual adjustment. Forecasts of a never-negative series are >= 0.
  */
+/**
+ * History a Holt-Winters-based model needs: two full cycles of the longest period initialise the
+ * seasonal indices; without periods a dozen points give a level and a trend worth smoothing.
+ */
+export function twoLongestCycles(ctx: ModelContext): number {
+  const P = ctx.periods.length > 0 ? Math.max(...ctx.periods) : 0;
+  return P >= 2 ? 2 * P : 12;
+}
+
+/**
+ * fitHoltWinters that remembers its last optimum and starts the next fit there when it is asked
+ * about the same history again: the engine fits prefixes of one history (views of the same buffer)
+ * at neighbouring origins. `history` identifies the series (`y` may be derived from it); any other
+ * series, or other periods, start cold. One per model instance (no shared state).
+ */
+export function warmFitter(): (history: Float64Array, y: Float64Array, periods: readonly number[], opts: HoltWintersOptions) => HoltWintersFit {
+  let last: { key: string; buffer: ArrayBufferLike; x: readonly number[] } | undefined;
+  return (history, y, periods, opts) => {
+    const key = periods.join(',');
+    const warmStart = last?.key === key && last.buffer === history.buffer ? last.x : undefined;
+    const fit = fitHoltWinters(y, periods, { ...opts, ...(warmStart ? { warmStart } : {}) });
+    last = { key, buffer: history.buffer, x: fit.free };
+    return fit;
+  };
+}
+
 export function holtWinters(opts: HoltWintersOptions = {}): Model {
-  // Each instance remembers its last optimum and starts the next fit there when it is asked about
-  // the same series again: the engine fits prefixes of one history (views of the same buffer) at
-  // neighbouring origins. Any other series starts cold.
-  let last: { key: string; buffer: ArrayBufferLike; free: readonly number[] } | undefined;
+  const fit = warmFitter();
   return {
     name: 'holt-winters',
-    // Two full cycles of the longest period initialise the seasonal indices; without periods a
-    // dozen points give a level and a trend worth smoothing.
-    minHistory: (ctx: ModelContext) => {
-      const P = ctx.periods.length > 0 ? Math.max(...ctx.periods) : 0;
-      return P >= 2 ? 2 * P : 12;
-    },
+    minHistory: twoLongestCycles,
     forecast(y, h, ctx) {
-      const key = `${ctx.stepMs}/${ctx.periods.join(',')}`;
-      const warmStart = last?.key === key && last.buffer === y.buffer ? last.free : undefined;
-      const fit = fitHoltWinters(y, ctx.periods, { horizon: h, ...opts, ...(warmStart ? { warmStart } : {}) });
-      last = { key, buffer: y.buffer, free: fit.free };
-      return finishForecast(fit.forecast(h), minOf(y) >= 0, y[y.length - 1]!);
+      return finishForecast(fit(y, y, ctx.periods, { horizon: h, ...opts }).forecast(h), minOf(y) >= 0, y[y.length - 1]!);
     },
   };
 }
