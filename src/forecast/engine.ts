@@ -12,11 +12,12 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
 import type { Series } from '../core/series.js';
 import { countPresent } from '../core/series.js';
+import { type BucketErrors, calibrateLevel } from './calibrate.js';
 import { type Distribution, distributionQuantile, weightedDistribution } from './distribution.js';
 import { CleanFlag, cleanSeries } from './clean.js';
 import { allModels } from './registry.js';
 import { detectSeasonality, periodsInSteps } from './seasonality.js';
-import type { InsufficientHistory, Model, ModelContext } from './types.js';
+import type { InsufficientHistory, Model, ModelContext, ModelFit } from './types.js';
 
 const EXCLUDED_FLAG = CleanFlag.excluded;
 
@@ -32,8 +33,6 @@ const MAX_ORIGINS = 6;
 const MIN_SELECT_ORIGINS = 3;
 /** Half-life of an origin's weight in the error quantiles, in origins (days for a 1-day horizon). */
 const ERROR_HALF_LIFE = 5;
-/** Highest calibrated quantile level (beyond it the empirical tail is a handful of points). */
-const CALIBRATION_MAX = 0.995;
 /** Rolling origins behind the error quantiles (the chosen models only): two weeks of daily origins. */
 const MAX_ERROR_ORIGINS = 14;
 /** Horizon buckets for the error quantiles. */
@@ -76,6 +75,11 @@ export interface Selection {
   readonly scores: ReadonlyArray<{ readonly model: string; readonly mae: number }>;
   /** Calibrated levels: quantile q of the error distribution is taken at `level` (see calibrateLevel). */
   readonly levels: ReadonlyArray<{ readonly q: number; readonly level: number }>;
+  /**
+   * Fitted parameters of the chosen models that have any, by model name: a refit that reuses this
+   * selection runs the models with them (a new state from the new data, no new optimisation).
+   */
+  readonly params: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface Forecast {
@@ -103,9 +107,12 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
   const short = checkHistory(working);
   if (short) return short;
 
+  // A reused selection brings its periods: detection runs with the model search.
   const detected = opts.seasonalitiesMs
     ? opts.seasonalitiesMs.filter((p) => p * 2 <= working.values.length * working.stepMs)
-    : detectSeasonality(working.values, working.stepMs).periodsMs;
+    : opts.reuse && opts.reuse.stepMs === working.stepMs
+      ? opts.reuse.periodsMs
+      : detectSeasonality(working.values, working.stepMs).periodsMs;
   const periods = periodsInSteps(detected, working.stepMs).filter((p) => p >= 2);
   const periodsMs = periods.map((p) => p * working.stepMs);
   const ctx: ModelContext = { stepMs: working.stepMs, startMs: working.startMs, periods };
@@ -121,9 +128,12 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
 
   const reusable =
     opts.reuse && compatible(opts.reuse, ctx, periodsMs) && opts.reuse.models.every((name) => candidates.some((m) => m.name === name)) ? opts.reuse : undefined;
-  const selection = reusable ?? select(candidates, y, truth, ctx, h, opts.quantiles ?? []);
-  const chosen = candidates.filter((m) => selection.models.includes(m.name));
-  const mean = combine(chosen.map((m) => m.forecast(y, h, ctx)));
+  const found = reusable ?? select(candidates, y, truth, ctx, h, opts.quantiles ?? []);
+  const chosen = candidates.filter((m) => found.models.includes(m.name));
+  // A new search's parameters are refined on the whole history; a reused selection's are used as they are.
+  const fits = chosen.map((m) => runModel(m, y, h, withParams(ctx, found.params[m.name], !reusable)));
+  const mean = combine(fits.map((f) => f.forecast));
+  const selection: Selection = reusable ?? { ...found, params: paramsOf(chosen, fits) };
   const nonNegative = y.every((v) => v >= 0);
   if (nonNegative) clampAtZero(mean);
   const quantiles = quantileForecasts(mean, opts.quantiles ?? [], selection, nonNegative);
@@ -258,9 +268,8 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
   if (origins.length === 0) return fallbackSelection(candidates, y, ctx, h, scaleFloor, periodsMs);
 
   // forecasts[m][o] = model m's forecast of hEval steps from origin o.
-  const forecasts = candidates.map((m) =>
-    origins.map((o) => (m.minHistory(ctx) <= o ? m.forecast(y.subarray(0, o), hEval, { ...ctx }) : undefined)),
-  );
+  const evaluated = candidates.map((m) => atOrigins(m, y, ctx, origins, hEval));
+  const forecasts = evaluated.map((e) => e.forecasts);
   const scores = candidates.map((m, i) => ({ model: m.name, mae: originMae(forecasts[i]!, origins, truth, hEval) }));
   const ranked = scores
     .map((s, i) => ({ ...s, i }))
@@ -304,68 +313,60 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
   origins.forEach((o, oi) => addErrors(oi + 1, o, combine(best.members.map((m) => forecasts[m]![oi]!))));
   // More origins for the error distribution than for the choice: regime changes (holidays, level
   // shifts) are rare, and two weeks of them calibrate the quantiles better than six days.
+  // The parameters fitted at the oldest search origin serve these older origins as well (a little
+  // look-ahead in a handful of smoothing parameters, against 8 more optimisations per model).
   for (let k = origins.length + 1; k <= MAX_ERROR_ORIGINS && n - k * hEval >= need; k++) {
     const o = n - k * hEval;
-    addErrors(k, o, combine(chosen.map((m) => m.forecast(y.subarray(0, o), hEval, ctx))));
+    const params = (i: number): readonly number[] | undefined => evaluated[best.members[i]!]!.params;
+    addErrors(k, o, combine(chosen.map((m, i) => runModel(m, y.subarray(0, o), hEval, withParams(ctx, params(i), false)).forecast)));
   }
+  const samples: BucketErrors[] = errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! }));
   return {
-    models: best.members.map((i) => candidates[i]!.name),
+    models: chosen.map((m) => m.name),
     stepMs: ctx.stepMs,
     periodsMs,
     errorBuckets: errs.map((e, b) => weightedDistribution(e, weights[b]!)),
-    levels: qs.map((q) => ({ q, level: calibrateLevel(q, errs, weights, originOf) })),
+    levels: qs.map((q) => ({ q, level: calibrateLevel(q, samples) })),
     bucketSteps,
     scaleFloor,
     scores: scores.map(({ model, mae }) => ({ model, mae })),
+    params: paramsOf(chosen, best.members.map((i) => evaluated[i]!)),
   };
 }
 
 /**
- * Leave-one-origin-out calibration of a quantile level: the error distributions of the other
- * origins are what a forecast at one origin would have had; the level returned is the lowest on
- * a grid whose quantiles would have covered a share q of the held-out origins' errors (weighted as
- * the distribution is). Corrects for the day-to-day spread that pooled errors understate (and for
- * an overstated one), the way split-conformal prediction does. q itself without 3 origins.
+ * Model m's forecasts of `h` steps from each origin (undefined where it lacks history). Its
+ * parameters are fitted at the oldest origin only and reused at the newer ones: fitted on data
+ * before every evaluated window, and one optimisation instead of one per origin.
  */
-function calibrateLevel(q: number, errs: number[][], weights: number[][], originOf: number[][]): number {
-  const origins = [...new Set(originOf.flat())];
-  if (origins.length < 3) return q;
-  // Per held-out origin and bucket: the others' distribution, and the held-out errors with weights.
-  const folds = origins.map((k) =>
-    errs.map((e, b) => {
-      const inV: number[] = [];
-      const inW: number[] = [];
-      const out: number[] = [];
-      let w = 0;
-      e.forEach((v, i) => {
-        if (originOf[b]![i] === k) {
-          out.push(v);
-          w = weights[b]![i]!;
-        } else {
-          inV.push(v);
-          inW.push(weights[b]![i]!);
-        }
-      });
-      return { dist: weightedDistribution(inV, inW), out, w };
-    }),
-  );
-  const coverageAt = (level: number): number => {
-    let hit = 0;
-    let total = 0;
-    for (const fold of folds) {
-      for (const { dist, out, w } of fold) {
-        if (out.length === 0 || dist.values.length === 0) continue;
-        const bound = distributionQuantile(dist, level);
-        for (const v of out) if (v <= bound) hit += w;
-        total += w * out.length;
-      }
-    }
-    return total === 0 ? q : hit / total;
-  };
-  for (let level = Math.max(0.5, q - 0.1); level < CALIBRATION_MAX; level += 0.005) {
-    if (coverageAt(level) >= q) return Math.min(level, CALIBRATION_MAX);
+function atOrigins(m: Model, y: Float64Array, ctx: ModelContext, origins: readonly number[], h: number): { forecasts: Array<Float64Array | undefined>; params?: readonly number[] } {
+  const forecasts: Array<Float64Array | undefined> = origins.map(() => undefined);
+  let params: readonly number[] | undefined;
+  for (let oi = origins.length - 1; oi >= 0; oi--) {
+    const o = origins[oi]!;
+    if (m.minHistory(ctx) > o) continue;
+    const r = runModel(m, y.subarray(0, o), h, withParams(ctx, params, false));
+    params ??= r.params;
+    forecasts[oi] = r.forecast;
   }
-  return CALIBRATION_MAX;
+  return params === undefined ? { forecasts } : { forecasts, params };
+}
+
+function runModel(m: Model, y: Float64Array, h: number, ctx: ModelContext): ModelFit {
+  return m.fit ? m.fit(y, h, ctx) : { forecast: m.forecast(y, h, ctx) };
+}
+
+function withParams(ctx: ModelContext, params: readonly number[] | undefined, refine: boolean): ModelContext {
+  return params === undefined ? ctx : { ...ctx, params, refine };
+}
+
+function paramsOf(models: readonly Model[], fits: ReadonlyArray<{ readonly params?: readonly number[] | undefined }>): Record<string, readonly number[]> {
+  const out: Record<string, readonly number[]> = {};
+  models.forEach((m, i) => {
+    const p = fits[i]!.params;
+    if (p !== undefined) out[m.name] = p;
+  });
+  return out;
 }
 
 /**
@@ -378,7 +379,7 @@ function fallbackSelection(candidates: Model[], y: Float64Array, ctx: ModelConte
   const errs: number[] = [];
   for (let i = lag; i < y.length; i++) errs.push((y[i]! - y[i - lag]!) / Math.max(Math.abs(y[i - lag]!), scaleFloor));
   const dist = weightedDistribution(errs, errs.map(() => 1));
-  return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], bucketSteps: h, scaleFloor, scores: [], levels: [] };
+  return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], bucketSteps: h, scaleFloor, scores: [], levels: [], params: {} };
 }
 
 function preferredFallback(candidates: Model[]): Model {

@@ -14,6 +14,20 @@ export interface ModelContext {
    * ascending, e.g. [288, 2016] for daily+weekly at a 5-minute step. May be empty.
    */
   readonly periods: readonly number[];
+  /**
+   * Parameters this model fitted earlier on this series (`ModelFit.params`): the model runs with
+   * them as they are, or, with `refine`, starts its fit there (a short search near a known
+   * optimum). The engine fits a model's parameters once per model search and reuses them at the
+   * other rolling origins and at the refits in between. Models without parameters ignore both.
+   */
+  readonly params?: readonly number[];
+  readonly refine?: boolean;
+}
+
+/** A forecast and the parameters it was made with (for models that fit any). */
+export interface ModelFit {
+  readonly forecast: Float64Array;
+  readonly params?: readonly number[];
 }
 
 /**
@@ -26,6 +40,8 @@ export interface Model {
   /** Steps of history this model needs at least, given the context; fewer means it cannot run. */
   minHistory(ctx: ModelContext): number;
   forecast(y: Float64Array, h: number, ctx: ModelContext): Float64Array;
+  /** Models with fitted parameters: the forecast and the parameters used (see `ModelContext.params`). */
+  fit?(y: Float64Array, h: number, ctx: ModelContext): ModelFit;
 }
 
 /** An expected outcome, not an error (DESIGN.md habit 5): too little history to forecast. */

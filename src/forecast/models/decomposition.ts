@@ -13,8 +13,8 @@
  *    smoothing with an AR(1) residual term (fitHoltWinters without periods), and the profiles are
  *    continued: forecast(n+k) = ES(k) + sum_p profile_p[(n+k) mod p].
  */
-import type { Model, ModelContext } from '../types.js';
-import { finishForecast, minOf, twoLongestCycles, warmFitter } from './holt-winters.js';
+import type { Model, ModelContext, ModelFit } from '../types.js';
+import { finishForecast, fitHoltWinters, minOf, paramsOptions, twoLongestCycles } from './holt-winters.js';
 
 /** Cycles of the longest period used (6 weeks for a weekly cycle): older data is barely weighted. */
 const WINDOW_CYCLES = 6;
@@ -265,30 +265,32 @@ function bisquareWeights(resid: Float64Array, out: Float64Array): void {
 
 /** The `mstl` model: robust multi-seasonal decomposition + damped-trend smoothing of the rest. */
 export function decomposition(): Model {
-  // The smoothing of the adjusted series warm-starts at neighbouring origins of one history.
-  const smooth = warmFitter();
+  const fit = (y: Float64Array, h: number, ctx: ModelContext): ModelFit => {
+    if (y.length === 0) throw new RangeError('mstl: empty history');
+    const n = y.length;
+    const d = decompose(y, ctx.periods);
+    const adjusted = y.slice(d.start);
+    for (let j = 0; j < d.periods.length; j++) {
+      const p = d.periods[j]!;
+      const prof = d.profiles[j]!;
+      for (let t = 0; t < adjusted.length; t++) adjusted[t]! -= prof[(d.start + t) % p]!;
+    }
+    // The smoothing's parameters are the model's parameters (the profiles are estimated afresh).
+    const smooth = fitHoltWinters(adjusted, [], { horizon: h, ...paramsOptions(ctx) });
+    const out = smooth.forecast(h);
+    for (let j = 0; j < d.periods.length; j++) {
+      const p = d.periods[j]!;
+      const prof = d.profiles[j]!;
+      for (let k = 0; k < h; k++) out[k]! += prof[(n + k) % p]!;
+    }
+    return { forecast: finishForecast(out, minOf(y) >= 0, y[n - 1]!), params: smooth.free };
+  };
   return {
     name: 'mstl',
     // Two full cycles of the longest period tell the seasonal profile from the trend; without
     // periods only the smoothing runs, for which a dozen points will do.
     minHistory: twoLongestCycles,
-    forecast(y, h, ctx) {
-      if (y.length === 0) throw new RangeError('mstl: empty history');
-      const n = y.length;
-      const d = decompose(y, ctx.periods);
-      const adjusted = y.slice(d.start);
-      for (let j = 0; j < d.periods.length; j++) {
-        const p = d.periods[j]!;
-        const prof = d.profiles[j]!;
-        for (let t = 0; t < adjusted.length; t++) adjusted[t]! -= prof[(d.start + t) % p]!;
-      }
-      const out = smooth(y, adjusted, [], { horizon: h }).forecast(h);
-      for (let j = 0; j < d.periods.length; j++) {
-        const p = d.periods[j]!;
-        const prof = d.profiles[j]!;
-        for (let k = 0; k < h; k++) out[k]! += prof[(n + k) % p]!;
-      }
-      return finishForecast(out, minOf(y) >= 0, y[n - 1]!);
-    },
+    fit,
+    forecast: (y, h, ctx) => fit(y, h, ctx).forecast,
   };
 }

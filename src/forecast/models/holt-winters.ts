@@ -17,7 +17,7 @@
  * forecasting further ahead, the mean squared errors at a few longer horizons up to h
  * (see criterionHorizons for why the one-step error alone is not enough).
  */
-import type { Model, ModelContext } from '../types.js';
+import type { Model, ModelContext, ModelFit } from '../types.js';
 import { minimizeBounded, type Bounds } from '../optimize.js';
 
 /** Smoothing and adjustment parameters; gammas are 0 for absent cycles. */
@@ -47,6 +47,8 @@ export interface HoltWintersOptions {
    * [gamma1], [gamma2], [lambda]) with a smaller simplex: a refit on nearly the same data.
    */
   readonly warmStart?: readonly number[];
+  /** Use these parameters (same order) as they are: no optimisation, one run of the recursions. */
+  readonly fixed?: readonly number[];
 }
 
 /** Evaluations of a warm-started refit (the optimum moves little between neighbouring origins). */
@@ -314,7 +316,8 @@ export function fitHoltWinters(
   if (hasG1) (bounds.push(UNIT), x0.push(0.1));
   if (hasG2) (bounds.push(UNIT), x0.push(0.1));
   if (ar) (bounds.push(LAMBDA), x0.push(0.5));
-  const warm = opts.warmStart !== undefined && opts.warmStart.length === x0.length ? opts.warmStart : undefined;
+  const fits = (x: readonly number[] | undefined): x is readonly number[] => x !== undefined && x.length === x0.length;
+  const warm = fits(opts.warmStart) ? opts.warmStart : undefined;
   const decode = (x: Float64Array): HoltWintersParams => {
     let k = 3;
     return {
@@ -326,11 +329,13 @@ export function fitHoltWinters(
       lambda: ar ? x[k++]! : 0,
     };
   };
-  const res = minimizeBounded((x) => run(y, init, decode(x), st), warm ?? x0, bounds, {
-    maxEvals: warm ? Math.min(WARM_EVALS, opts.maxEvals ?? WARM_EVALS) : (opts.maxEvals ?? 180),
-    tol: 1e-7,
-    ...(warm ? { step: 0.2 } : {}),
-  });
+  const res = fits(opts.fixed)
+    ? { x: Float64Array.from(opts.fixed, (v, i) => Math.min(bounds[i]!.hi, Math.max(bounds[i]!.lo, v))), evals: 0 }
+    : minimizeBounded((x) => run(y, init, decode(x), st), warm ?? x0, bounds, {
+        maxEvals: warm ? Math.min(WARM_EVALS, opts.maxEvals ?? WARM_EVALS) : (opts.maxEvals ?? 180),
+        tol: 1e-7,
+        ...(warm ? { step: 0.2 } : {}),
+      });
   const params = decode(res.x);
   const free = Array.from(res.x);
   const score = run(y, init, params, st);
@@ -379,10 +384,6 @@ export function finishForecast(out: Float64Array, nonNegative: boolean, fallback
 }
 
 /**
- * Holt-Winters model `holt-winters`: the two longest of `ctx.periods` (that fit twice in the
- * history), damped trend, AR(1) residual adjustment. Forecasts of a never-negative series are >= 0.
- */
-/**
  * History a Holt-Winters-based model needs: two full cycles of the longest period initialise the
  * seasonal indices; without periods a dozen points give a level and a trend worth smoothing.
  */
@@ -392,29 +393,22 @@ export function twoLongestCycles(ctx: ModelContext): number {
 }
 
 /**
- * fitHoltWinters that remembers its last optimum and starts the next fit there when it is asked
- * about the same history again: the engine fits prefixes of one history (views of the same buffer)
- * at neighbouring origins. `history` identifies the series (`y` may be derived from it); any other
- * series, or other periods, start cold. One per model instance (no shared state).
+ * The fitter options for a model's context: its earlier parameters as they are (`ctx.params`), or
+ * as the start of a short search (`ctx.refine`), or a cold fit.
  */
-export function warmFitter(): (history: Float64Array, y: Float64Array, periods: readonly number[], opts: HoltWintersOptions) => HoltWintersFit {
-  let last: { key: string; buffer: ArrayBufferLike; x: readonly number[] } | undefined;
-  return (history, y, periods, opts) => {
-    const key = periods.join(',');
-    const warmStart = last?.key === key && last.buffer === history.buffer ? last.x : undefined;
-    const fit = fitHoltWinters(y, periods, { ...opts, ...(warmStart ? { warmStart } : {}) });
-    last = { key, buffer: history.buffer, x: fit.free };
-    return fit;
-  };
+export function paramsOptions(ctx: ModelContext): Pick<HoltWintersOptions, 'fixed' | 'warmStart'> {
+  if (ctx.params === undefined) return {};
+  return ctx.refine ? { warmStart: ctx.params } : { fixed: ctx.params };
 }
 
+/**
+ * Holt-Winters model `holt-winters`: the two longest of `ctx.periods` (that fit twice in the
+ * history), damped trend, AR(1) residual adjustment. Forecasts of a never-negative series are >= 0.
+ */
 export function holtWinters(opts: HoltWintersOptions = {}): Model {
-  const fit = warmFitter();
-  return {
-    name: 'holt-winters',
-    minHistory: twoLongestCycles,
-    forecast(y, h, ctx) {
-      return finishForecast(fit(y, y, ctx.periods, { horizon: h, ...opts }).forecast(h), minOf(y) >= 0, y[y.length - 1]!);
-    },
+  const fit = (y: Float64Array, h: number, ctx: ModelContext): ModelFit => {
+    const f = fitHoltWinters(y, ctx.periods, { horizon: h, ...opts, ...paramsOptions(ctx) });
+    return { forecast: finishForecast(f.forecast(h), minOf(y) >= 0, y[y.length - 1]!), params: f.free };
   };
+  return { name: 'holt-winters', minHistory: twoLongestCycles, fit, forecast: (y, h, ctx) => fit(y, h, ctx).forecast };
 }

@@ -192,7 +192,7 @@ test('simulateHpa: a floor raised ahead of a load step avoids the shortfall of a
   assert.equal(reactive.ready[0], 2);
 });
 
-test('simulateHpa: 60 days at 1-minute load (345,600 syncs) run in well under 2 s', () => {
+test('simulateHpa: 60 days at 1-minute load give one sync every 15 s (speed: npm run bench)', () => {
   const n = 86_400;
   const values = new Float64Array(n);
   let seed = 1;
@@ -200,10 +200,13 @@ test('simulateHpa: 60 days at 1-minute load (345,600 syncs) run in well under 2 
     seed = (seed * 16807) % 2147483647;
     values[i] = 2000 + 1500 * Math.sin((2 * Math.PI * i) / 1440) + (seed / 2147483647) * 400;
   }
-  const t0 = performance.now();
   const tr = simulateHpa({ startMs: 0, stepMs: 60_000, values }, { hpa: base, startupMs: 120_000 }, (t) => (Math.floor(t / 1_800_000) % 2 === 0 ? 10 : 5));
-  const ms = performance.now() - t0;
   assert.equal(tr.ready.length, 345_600);
-  console.log(`simulateHpa: 345,600 syncs in ${ms.toFixed(0)} ms`);
-  assert.ok(ms < 2000, `took ${ms} ms`);
+  // The floor alternates 10 and 5 every half hour: the ready count never sits below it for longer
+  // than the start-up delay after a raise.
+  for (let k = 0; k < tr.ready.length; k++) {
+    const t = k * 15_000;
+    const floor = Math.floor(t / 1_800_000) % 2 === 0 ? 10 : 5;
+    if (t % 1_800_000 >= 120_000 + 15_000) assert.ok(tr.ready[k]! >= floor, `ready ${tr.ready[k]} < floor ${floor} at sync ${k}`);
+  }
 });
