@@ -12,6 +12,11 @@
  * 3. The seasonally adjusted series y - sum(profiles) is forecast by damped-trend exponential
  *    smoothing with an AR(1) residual term (fitHoltWinters without periods), and the profiles are
  *    continued: forecast(n+k) = ES(k) + sum_p profile_p[(n+k) mod p].
+ *
+ * Speed (the engine runs it at every rolling origin and refit): buffers are reused across the
+ * passes, medians come from selection or small insertion sorts, and phases are counted, not
+ * computed with %; every sum is still taken in the same order, so results are bit for bit those
+ * of the straightforward code.
  */
 import type { Model, ModelContext, ModelFit } from '../types.js';
 import { finishForecast, fitHoltWinters, minOf, paramsOptions, twoLongestCycles } from './holt-winters.js';
@@ -55,22 +60,46 @@ export interface Decomposition {
 export function centredMovingAverage(z: Float64Array, w: number, weights?: Float64Array): Float64Array {
   const n = z.length;
   const out = new Float64Array(n);
+  movingAverageInto(z, w, weights, out, new Float64Array(n + 1), new Float64Array(n + 1));
+  return out;
+}
+
+/**
+ * centredMovingAverage into `out` (length z.length), with the prefix sums in `cz` and `cw`
+ * (scratch, at least z.length + 1 long).
+ */
+function movingAverageInto(
+  z: Float64Array,
+  w: number,
+  weights: Float64Array | undefined,
+  out: Float64Array,
+  cz: Float64Array,
+  cw: Float64Array,
+): void {
+  const n = z.length;
   if (w <= 1 || n < w + 1) {
     out.fill(mean(z));
-    return out;
+    return;
   }
   // Prefix sums of weight*z and of weight.
-  const cz = new Float64Array(n + 1);
-  const cw = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    const wt = weights === undefined ? 1 : weights[i]!;
-    cz[i + 1] = cz[i]! + wt * z[i]!;
-    cw[i + 1] = cw[i]! + wt;
+  cz[0] = 0;
+  cw[0] = 0;
+  if (weights === undefined) {
+    for (let i = 0; i < n; i++) {
+      cz[i + 1] = cz[i]! + z[i]!;
+      cw[i + 1] = cw[i]! + 1;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      cz[i + 1] = cz[i]! + weights[i]! * z[i]!;
+      cw[i + 1] = cw[i]! + weights[i]!;
+    }
   }
   const half = w >> 1;
   const even = w % 2 === 0;
   const lo = half;
   const hi = n - 1 - half;
+  const plain: number[] = []; // steps whose robust window kept too little weight
   for (let i = lo; i <= hi; i++) {
     // Steps i-half..i+half; with an even w the two end steps count half.
     let num = cz[i + half + 1]! - cz[i - half]!;
@@ -79,22 +108,61 @@ export function centredMovingAverage(z: Float64Array, w: number, weights?: Float
       num -= 0.5 * (cz[i - half + 1]! - cz[i - half]! + cz[i + half + 1]! - cz[i + half]!);
       den -= 0.5 * (cw[i - half + 1]! - cw[i - half]! + cw[i + half + 1]! - cw[i + half]!);
     }
-    if (weights !== undefined && den < MIN_WEIGHT_SHARE * w) {
-      // Most of the window was judged an outlier (e.g. a level shift the previous pass missed):
-      // robustness has nothing to stand on here, so take the plain average instead.
-      num = 0;
-      for (let k = i - half; k <= i + half; k++) num += (even && (k === i - half || k === i + half) ? 0.5 : 1) * z[k]!;
-      den = w;
-    }
-    out[i] = num / den;
+    // Most of the window was judged an outlier (e.g. a level shift the previous pass missed):
+    // robustness has nothing to stand on here, so take the plain average instead (below).
+    if (weights !== undefined && den < MIN_WEIGHT_SHARE * w) plain.push(i);
+    else out[i] = num / den;
   }
+  plainAveragesInto(z, w, plain, out);
   const span = hi - lo;
   const lag = Math.min(w, span);
   const slopeEnd = lag > 0 ? (out[hi]! - out[hi - lag]!) / lag : 0;
   const slopeStart = lag > 0 ? (out[lo + lag]! - out[lo]!) / lag : 0;
   for (let i = hi + 1; i < n; i++) out[i] = out[hi]! + slopeEnd * (i - hi);
   for (let i = 0; i < lo; i++) out[i] = out[lo]! - slopeStart * (lo - i);
-  return out;
+}
+
+/**
+ * out[i] = plain centred average of z over w steps (2 x w when w is even) at each i of `at`,
+ * summed in time order. Four windows are summed side by side: the same sums, but four additions
+ * in flight instead of one waiting for the previous.
+ */
+function plainAveragesInto(z: Float64Array, w: number, at: readonly number[], out: Float64Array): void {
+  const half = w >> 1;
+  const end = w % 2 === 0 ? 0.5 : 1; // weight of the two end steps
+  const last = 2 * half; // offset of the last step in the window
+  let j = 0;
+  for (; j + 4 <= at.length; j += 4) {
+    const a0 = at[j]! - half;
+    const a1 = at[j + 1]! - half;
+    const a2 = at[j + 2]! - half;
+    const a3 = at[j + 3]! - half;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    s0 += end * z[a0]!;
+    s1 += end * z[a1]!;
+    s2 += end * z[a2]!;
+    s3 += end * z[a3]!;
+    for (let k = 1; k < last; k++) {
+      s0 += z[a0 + k]!;
+      s1 += z[a1 + k]!;
+      s2 += z[a2 + k]!;
+      s3 += z[a3 + k]!;
+    }
+    out[a0 + half] = (s0 + end * z[a0 + last]!) / w;
+    out[a1 + half] = (s1 + end * z[a1 + last]!) / w;
+    out[a2 + half] = (s2 + end * z[a2 + last]!) / w;
+    out[a3 + half] = (s3 + end * z[a3 + last]!) / w;
+  }
+  for (; j < at.length; j++) {
+    const a = at[j]! - half;
+    let s = 0;
+    s += end * z[a]!;
+    for (let k = 1; k < last; k++) s += z[a + k]!;
+    out[a + half] = (s + end * z[a + last]!) / w;
+  }
 }
 
 function mean(z: Float64Array): number {
@@ -128,34 +196,57 @@ export function decompose(y: Float64Array, periods: readonly number[]): Decompos
   const robust = new Float64Array(m).fill(1);
   const seasonal = new Float64Array(m); // sum of the profiles at each window step
   const work = new Float64Array(m);
-  let trend: Float64Array = new Float64Array(m);
+  const trend = new Float64Array(m);
+  const scratch = new Float64Array(m + 1);
+  const scratch2 = new Float64Array(m + 1);
   // Recency: two cycles of the longest period ago weigh half as much, so a changed pattern takes
   // over within a few cycles, but the newest cycle alone never outweighs the rest (with one-cycle
   // half-life its weighted median is the last cycle, and a late level shift became "seasonal").
   const decay = Math.pow(0.5, 1 / (HALF_LIFE_CYCLES * P));
+  const powers = decayPowers(decay, ps.length > 0 ? m : 0);
   for (let pass = 0; pass < PASSES && ps.length > 0; pass++) {
     for (let t = 0; t < m; t++) work[t] = w[t]! - seasonal[t]!;
     // First pass: a whole longest cycle, so no seasonality leaks into the trend. Later passes
     // smooth the deseasonalised series over the shortest cycle only, so that the trend (and not
     // the profiles) takes up a level shift a few days before the end.
-    trend = pass === 0 ? centredMovingAverage(work, P) : centredMovingAverage(work, ps[0]!, robust);
+    if (pass === 0) movingAverageInto(work, P, undefined, trend, scratch, scratch2);
+    else movingAverageInto(work, ps[0]!, robust, trend, scratch, scratch2);
     for (let j = 0; j < ps.length; j++) {
-      const p = ps[j]!;
       const prof = profiles[j]!;
+      const p = prof.length;
       // Remove this profile from the running sum, re-estimate it, add it back.
-      for (let t = 0; t < m; t++) {
-        seasonal[t]! -= prof[(start + t) % p]!;
+      for (let t = 0, ph = start % p; t < m; t++) {
+        seasonal[t]! -= prof[ph]!; // ph = (start + t) mod p
         work[t] = w[t]! - trend[t]! - seasonal[t]!;
+        if (++ph === p) ph = 0;
       }
-      if (pass === 0) weightedPhaseMedians(work, decay, start, p, prof);
+      if (pass === 0) weightedPhaseMedians(work, powers, start, p, prof);
       else weightedPhaseMeans(work, robust, decay, start, p, prof);
       smoothCircular(prof, smoothingHalfWidth(p));
-      for (let t = 0; t < m; t++) seasonal[t]! += prof[(start + t) % p]!;
+      addProfile(seasonal, prof, start);
     }
     for (let t = 0; t < m; t++) work[t] = w[t]! - trend[t]! - seasonal[t]!;
-    bisquareWeights(work, robust);
+    bisquareWeights(work, robust, scratch);
   }
   return { periods: ps, profiles, trend, start };
+}
+
+/** sum[t] += prof[(start + t) mod p] for every t of sum (p = prof.length). */
+function addProfile(sum: Float64Array, prof: Float64Array, start: number): void {
+  const p = prof.length;
+  for (let t = 0, ph = start % p; t < sum.length; t++) {
+    sum[t]! += prof[ph]!;
+    if (++ph === p) ph = 0;
+  }
+}
+
+/** sum[t] -= prof[(start + t) mod p] for every t of sum (p = prof.length). */
+function subtractProfile(sum: Float64Array, prof: Float64Array, start: number): void {
+  const p = prof.length;
+  for (let t = 0, ph = start % p; t < sum.length; t++) {
+    sum[t]! -= prof[ph]!;
+    if (++ph === p) ph = 0;
+  }
 }
 
 /**
@@ -176,8 +267,8 @@ function weightedPhaseMeans(
   const denAge = new Float64Array(p);
   const m = r.length;
   let age = 1; // decay^(m-1-t), built from the end backwards
-  for (let t = m - 1; t >= 0; t--) {
-    const ph = (start + t) % p;
+  let ph = (start + m - 1) % p;
+  for (let t = m - 1; t >= 0; t--, ph = ph === 0 ? p - 1 : ph - 1) {
     const wt = robust[t]! * age;
     num[ph]! += wt * r[t]!;
     den[ph]! += wt;
@@ -196,36 +287,80 @@ function weightedPhaseMeans(
 
 /**
  * First-pass profile, robust before any robustness weights exist: out[phase] = weighted median of
- * r over the window steps of that phase, weight decay^(age in steps); then centred on zero.
- * (Means would let one spike in the heaviest cycle shape the profile and mask itself.)
+ * r over the window steps t of that phase, weight powers[m-1-t] = decay^(age in steps);
+ * then centred on zero. (Means would let one spike in the heaviest cycle shape the profile and
+ * mask itself.) The weighted median is the first value, in ascending order (ties in time order),
+ * at which the running weight reaches half the total.
  */
-function weightedPhaseMedians(r: Float64Array, decay: number, start: number, p: number, out: Float64Array): void {
+function weightedPhaseMedians(r: Float64Array, powers: Float64Array, start: number, p: number, out: Float64Array): void {
   const m = r.length;
-  const vals: { v: number; w: number }[] = [];
   const first = start % p; // phase of window step 0
+  const vals = new Float64Array(Math.ceil(m / p)); // one phase's values and weights
+  const wts = new Float64Array(vals.length);
   let avg = 0;
   for (let ph = 0; ph < p; ph++) {
-    vals.length = 0;
-    // Window steps t with (start + t) mod p = ph.
-    let t = (ph - first + p) % p;
+    // Window steps t with (start + t) mod p = ph, in time order.
+    let k = 0;
     let total = 0;
-    for (; t < m; t += p) {
-      const w = Math.pow(decay, m - 1 - t);
-      vals.push({ v: r[t]!, w });
-      total += w;
+    for (let t = (ph - first + p) % p; t < m; t += p, k++) {
+      vals[k] = r[t]!;
+      wts[k] = powers[m - 1 - t]!;
+      total += wts[k]!;
     }
-    vals.sort((a, b) => a.v - b.v);
+    sortPairsByValue(vals, wts, k);
     let acc = 0;
     let med = 0;
-    for (const { v, w } of vals) {
-      acc += w;
-      med = v;
+    for (let i = 0; i < k; i++) {
+      acc += wts[i]!;
+      med = vals[i]!;
       if (acc >= total / 2) break;
     }
-    out[ph] = vals.length > 0 ? med : 0;
+    out[ph] = k > 0 ? med : 0;
     avg += out[ph]! / p;
   }
   for (let ph = 0; ph < p; ph++) out[ph]! -= avg;
+}
+
+/** Insertion sort pays off up to this many values (a phase has one per cycle: 6 to 42 here). */
+const INSERTION_SORT_MAX = 64;
+
+/**
+ * Sorts vals[0..k) ascending, carrying wts[0..k) along, in the order Array.prototype.sort gives
+ * with the comparator (a, b) => a - b (stable: ties keep their order). Short NaN-free lists by
+ * insertion (the same order, since without NaN that comparator is a consistent "<"); the rest,
+ * as a permutation, by that very sort.
+ */
+function sortPairsByValue(vals: Float64Array, wts: Float64Array, k: number): void {
+  let hasNaN = false;
+  for (let i = 0; i < k && !hasNaN; i++) hasNaN = Number.isNaN(vals[i]!);
+  if (k > INSERTION_SORT_MAX || hasNaN) {
+    const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => vals[a]! - vals[b]!);
+    const v = vals.slice(0, k);
+    const w = wts.slice(0, k);
+    for (let i = 0; i < k; i++) {
+      vals[i] = v[order[i]!]!;
+      wts[i] = w[order[i]!]!;
+    }
+    return;
+  }
+  for (let i = 1; i < k; i++) {
+    const v = vals[i]!;
+    const w = wts[i]!;
+    let j = i - 1;
+    for (; j >= 0 && vals[j]! > v; j--) {
+      vals[j + 1] = vals[j]!;
+      wts[j + 1] = wts[j]!;
+    }
+    vals[j + 1] = v;
+    wts[j + 1] = w;
+  }
+}
+
+/** powers[a] = decay^a for ages a < count, each from Math.pow (a running product would round differently). */
+function decayPowers(decay: number, count: number): Float64Array {
+  const powers = new Float64Array(count);
+  for (let a = 0; a < count; a++) powers[a] = Math.pow(decay, a);
+  return powers;
 }
 
 /** Smooths a cyclic profile with a triangular kernel of half-width hw (in place), then centres it. */
@@ -237,9 +372,10 @@ function smoothCircular(prof: Float64Array, hw: number): void {
   for (let ph = 0; ph < p; ph++) {
     let s = 0;
     let ws = 0;
-    for (let d = -hw; d <= hw; d++) {
+    for (let d = -hw, at = ph - hw < 0 ? ph - hw + p : ph - hw; d <= hw; d++, at = at === p - 1 ? 0 : at + 1) {
+      // at = (ph + d) mod p
       const k = hw + 1 - Math.abs(d);
-      s += k * src[(ph + d + p) % p]!;
+      s += k * src[at]!;
       ws += k;
     }
     prof[ph] = s / ws;
@@ -248,19 +384,71 @@ function smoothCircular(prof: Float64Array, hw: number): void {
   for (let ph = 0; ph < p; ph++) prof[ph]! -= avg;
 }
 
-/** STL robustness weights: bisquare of residual / (6 x median |residual|). */
-function bisquareWeights(resid: Float64Array, out: Float64Array): void {
-  const abs = Float64Array.from(resid, Math.abs).sort();
-  const mad = abs.length > 0 ? abs[abs.length >> 1]! : 0;
-  const h = ROBUST_SCALE * mad;
+/**
+ * STL robustness weights: bisquare of residual / (6 x median |residual|). `scratch` (at least as
+ * long as resid) is overwritten.
+ */
+function bisquareWeights(resid: Float64Array, out: Float64Array, scratch: Float64Array): void {
+  const h = ROBUST_SCALE * upperMedianAbs(resid, scratch);
+  if (h <= 0) {
+    out.fill(1, 0, resid.length);
+    return;
+  }
   for (let t = 0; t < resid.length; t++) {
-    if (h <= 0) {
-      out[t] = 1;
-      continue;
-    }
     const u = Math.abs(resid[t]!) / h;
     out[t] = u < 1 ? (1 - u * u) * (1 - u * u) : 0;
   }
+}
+
+/**
+ * Element n >> 1 of |x| sorted ascending with NaN last (as Float64Array.prototype.sort orders
+ * them; 0 for an empty x), found by selection instead of sorting. `scratch` (at least as long
+ * as x) is overwritten.
+ */
+function upperMedianAbs(x: Float64Array, scratch: Float64Array): number {
+  const n = x.length;
+  if (n === 0) return 0;
+  let count = 0; // the |x| that are not NaN, at the front of scratch
+  for (let t = 0; t < n; t++) {
+    const a = Math.abs(x[t]!);
+    if (!Number.isNaN(a)) scratch[count++] = a;
+  }
+  const k = n >> 1;
+  return k < count ? selectKth(scratch, count, k) : NaN;
+}
+
+/**
+ * The k-th smallest (from 0) of a[0..n), which holds no NaN, by Hoare's selection (FIND); reorders
+ * a. The median-of-three pivot keeps sorted input linear; equal values split evenly.
+ */
+function selectKth(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < a[lo]!) swap(a, mid, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[mid]!) swap(a, hi, mid);
+    const pivot = a[mid]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) swap(a, i++, j--);
+    }
+    // Now a[lo..j] <= pivot <= a[i..hi], and everything between j and i equals the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return pivot;
+  }
+  return a[k]!;
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const v = a[i]!;
+  a[i] = a[j]!;
+  a[j] = v;
 }
 
 /** The `mstl` model: robust multi-seasonal decomposition + damped-trend smoothing of the rest. */
@@ -270,19 +458,11 @@ export function decomposition(): Model {
     const n = y.length;
     const d = decompose(y, ctx.periods);
     const adjusted = y.slice(d.start);
-    for (let j = 0; j < d.periods.length; j++) {
-      const p = d.periods[j]!;
-      const prof = d.profiles[j]!;
-      for (let t = 0; t < adjusted.length; t++) adjusted[t]! -= prof[(d.start + t) % p]!;
-    }
+    for (const prof of d.profiles) subtractProfile(adjusted, prof, d.start);
     // The smoothing's parameters are the model's parameters (the profiles are estimated afresh).
     const smooth = fitHoltWinters(adjusted, [], { horizon: h, ...paramsOptions(ctx) });
     const out = smooth.forecast(h);
-    for (let j = 0; j < d.periods.length; j++) {
-      const p = d.periods[j]!;
-      const prof = d.profiles[j]!;
-      for (let k = 0; k < h; k++) out[k]! += prof[(n + k) % p]!;
-    }
+    for (const prof of d.profiles) addProfile(out, prof, n);
     return { forecast: finishForecast(out, minOf(y) >= 0, y[n - 1]!), params: smooth.free };
   };
   return {
