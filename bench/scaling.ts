@@ -2,7 +2,7 @@
  * Scaling benchmark on the real traces (fixtures/traces/*.csv), and the dry-run replay speed.
  *
  * Protocol (the issue's): the scaler of manifests/samples/backtest-5m.yaml (pods ready 5 minutes
- * after they are requested, floor planned at p90 with a 5-minute lead), with, per trace,
+ * after they are requested, floor planned at p80 with a 5-minute lead in steps of >= 10 minutes), with, per trace,
  * capacity.perReplica = p95(load) / 20 (the oracle needs about 20 replicas at the trace's
  * 95th-percentile load) and metric.step = the trace's step. Each policy (src/backtest/policies.ts:
  * predictive floor + HPA, HPA alone, the "same time last week" floor + HPA; oracle) is replayed over
