@@ -14,12 +14,19 @@ export function median(v: ArrayLike<number>, n: number = v.length, scratch?: Flo
   if (n <= 0) return NaN;
   const a = scratch && scratch.length >= n ? scratch : new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = v[i]!;
-  const mid = n >> 1;
-  const hi = select(a, 0, n - 1, mid);
+  return medianRange(a, 0, n);
+}
+
+/** Median of a[from..to), in place (reorders them; quickselect). NaN when the range is empty. */
+export function medianRange(a: Float64Array, from: number, to: number): number {
+  const n = to - from;
+  if (n <= 0) return NaN;
+  const mid = from + (n >> 1);
+  const hi = select(a, from, to - 1, mid);
   if (n % 2 === 1) return hi;
   // Even count: the lower middle is the largest value left of `mid` after partitioning.
   let lo = -Infinity;
-  for (let i = 0; i < mid; i++) if (a[i]! > lo) lo = a[i]!;
+  for (let i = from; i < mid; i++) if (a[i]! > lo) lo = a[i]!;
   return (lo + hi) / 2;
 }
 
@@ -28,6 +35,9 @@ export function median(v: ArrayLike<number>, n: number = v.length, scratch?: Flo
  * a[0..k) <= a[k] <= a(k..len). O(len) on average.
  */
 export const selectInPlace = (a: Float64Array, len: number, k: number): number => select(a, 0, len - 1, k);
+
+/** The k-th smallest (0-based) of a[from..to), in place, like selectInPlace on that range. */
+export const selectRange = (a: Float64Array, from: number, to: number, k: number): number => select(a, from, to - 1, from + k);
 
 /** Hoare-style quickselect: puts the k-th smallest of a[lo..hi] at a[k] and returns it. */
 function select(a: Float64Array, lo: number, hi: number, k: number): number {
