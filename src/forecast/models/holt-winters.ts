@@ -182,8 +182,12 @@ interface RunState {
   readonly off2: Int32Array;
 }
 
-/** Multi-step forecasts from about this many origins per fit (fewer for short series). */
-const SCORED_ORIGINS = 2000;
+/**
+ * Multi-step forecasts from about this many origins per fit (fewer for short series). 500 rather than
+ * 2,000 makes a criterion evaluation ~2x cheaper; on the accuracy benchmark (8 traces x 7 origins)
+ * the median MASE of auto moved from 0.829 to 0.822 and no model's by more than 0.02 (Nov 2026).
+ */
+const SCORED_ORIGINS = 500;
 
 function runState(p1: number, p2: number, horizons: readonly number[], n: number): RunState {
   const nh = horizons.length;
