@@ -29,7 +29,7 @@
  */
 import FFT from 'fft.js';
 import type { Model, ModelContext } from '../types.js';
-import { longestUsablePeriod, median, robustSigma, theilSen } from '../linalg.js';
+import { MAD_TO_SIGMA, longestUsablePeriod, mad, median, theilSen } from '../linalg.js';
 
 /** Tunables; the defaults are the model (they are not tuned per series). */
 export interface SpectralOptions {
@@ -60,37 +60,97 @@ const MAX_OTHER_PEAKS = 16;
 export function spectral(options: Partial<SpectralOptions> = {}): Model {
   const opts: SpectralOptions = { ...DEFAULTS, ...options };
   // Per model instance (not per module): the engine refits the same window size many times
-  // (rolling origin), and building an FFT plan and trig tables costs more than the transform.
-  const tables = new TableCache();
-  return { name: 'fft', minHistory, forecast: (y, h, ctx) => forecast(y, h, ctx, opts, tables) };
+  // (rolling origin), and building an FFT plan, trig tables and work buffers costs more than
+  // the transform.
+  const cache = new WindowCache();
+  return { name: 'fft', minHistory, forecast: (y, h, ctx) => forecast(y, h, ctx, opts, cache) };
 }
 
-/** The FFT plan and the exact-phase tables for one window size W. */
-interface Tables {
+/**
+ * The FFT plan, exact-phase tables and work buffers for one window size W. The buffers are
+ * reused by every call on the model instance (forecast is synchronous, so calls never overlap;
+ * a fit's arrays are read before the call returns).
+ */
+class WindowTables {
+  readonly W: number;
   readonly N: number;
   readonly fft: FFT;
   readonly out: number[];
-  /** cos/sin of 2*pi*q/W, q = 0..W-1: exact phases for any integer bin. */
-  readonly cosW: Float64Array;
-  readonly sinW: Float64Array;
+  /** phaseTable(W, W, 1), once built (see trig). */
+  private trigTable: Float64Array | null = null;
+  /** Linear resampling of the window onto N points: point j = (1 - frac) * x[at] + frac * x[at + 1]
+   *  (x[0] after the end: the window is whole cycles), at + frac = j * W / N. */
+  readonly at: Int32Array;
+  readonly frac: Float64Array;
+  /** fitWindow's buffers, length W each. */
+  readonly x: Float64Array;
+  readonly fitted: Float64Array;
+  readonly d: Float64Array;
+  readonly resid: Float64Array;
+  readonly scratch: Float64Array;
+  /** Spectrum workspaces by component layout (P, m, periods); usually just one. */
+  private readonly spectra = new Map<string, SpectrumWorkspace>();
+
+  constructor(W: number) {
+    let N = 4;
+    while (N < W) N *= 2;
+    this.W = W;
+    this.N = N;
+    this.fft = new FFT(N);
+    this.out = this.fft.createComplexArray() as number[];
+    this.at = new Int32Array(N);
+    this.frac = new Float64Array(N);
+    const ratio = W / N;
+    for (let j = 0; j < N; j++) {
+      const pos = j * ratio;
+      const at = Math.floor(pos);
+      this.at[j] = at;
+      this.frac[j] = pos - at;
+    }
+    this.x = new Float64Array(W);
+    this.fitted = new Float64Array(W);
+    this.d = new Float64Array(W);
+    this.resid = new Float64Array(W);
+    this.scratch = new Float64Array(W);
+  }
+
+  /** cos/sin of 2*pi*q/W, q = 0..W-1 (phaseTable(W, W, 1)): exact phases for any integer bin;
+   *  built on first use (the harmonics of P, usually all the components, have their own). */
+  trig(): Float64Array {
+    this.trigTable ??= phaseTable(this.W, this.W, 1);
+    return this.trigTable;
+  }
+
+  spectrum(P: number, m: number, periods: readonly number[], alpha: number): SpectrumWorkspace {
+    const key = `${P}/${m}/${periods.join(',')}`;
+    const hit = this.spectra.get(key);
+    if (hit) return hit;
+    const s = new SpectrumWorkspace(this, P, m, periods, alpha);
+    if (this.spectra.size >= 4) this.spectra.delete(this.spectra.keys().next().value!);
+    this.spectra.set(key, s);
+    return s;
+  }
+}
+
+/** cos and sin of 2*pi*q/W for q = step * r, r = 0..count-1, interleaved (cos at 2r, sin at
+ *  2r + 1). */
+function phaseTable(W: number, count: number, step: number): Float64Array {
+  const t = new Float64Array(2 * count);
+  for (let r = 0; r < count; r++) {
+    const q = step * r;
+    t[2 * r] = Math.cos((2 * Math.PI * q) / W);
+    t[2 * r + 1] = Math.sin((2 * Math.PI * q) / W);
+  }
+  return t;
 }
 
 /** A few recent window sizes (a rolling origin keeps W constant once the history is long). */
-class TableCache {
-  private readonly byW = new Map<number, Tables>();
-  get(W: number): Tables {
+class WindowCache {
+  private readonly byW = new Map<number, WindowTables>();
+  get(W: number): WindowTables {
     const hit = this.byW.get(W);
     if (hit) return hit;
-    let N = 4;
-    while (N < W) N *= 2;
-    const fft = new FFT(N);
-    const cosW = new Float64Array(W);
-    const sinW = new Float64Array(W);
-    for (let q = 0; q < W; q++) {
-      cosW[q] = Math.cos((2 * Math.PI * q) / W);
-      sinW[q] = Math.sin((2 * Math.PI * q) / W);
-    }
-    const t: Tables = { N, fft, out: fft.createComplexArray() as number[], cosW, sinW };
+    const t = new WindowTables(W);
     if (this.byW.size >= 4) this.byW.delete(this.byW.keys().next().value!);
     this.byW.set(W, t);
     return t;
@@ -104,7 +164,7 @@ function minHistory(ctx: ModelContext): number {
   return p === undefined ? 16 : 2 * Math.round(p);
 }
 
-function forecast(y: Float64Array, h: number, ctx: ModelContext, opts: SpectralOptions, tables: TableCache): Float64Array {
+function forecast(y: Float64Array, h: number, ctx: ModelContext, opts: SpectralOptions, cache: WindowCache): Float64Array {
   const out = new Float64Array(Math.max(0, h));
   const n = y.length;
   if (h <= 0 || n === 0) return out;
@@ -114,7 +174,7 @@ function forecast(y: Float64Array, h: number, ctx: ModelContext, opts: SpectralO
   const W = P > 0 ? m * P : Math.min(n, NO_PERIOD_WINDOW);
   const periods = ctx.periods.map(Math.round).filter((p) => p >= 2 && p <= (P || 0));
   const window = y.subarray(n - W);
-  const fit = fitWindow(window, P, m, periods, opts, tables.get(W));
+  const fit = fitWindow(window, P, m, periods, opts, cache.get(W));
   const slope = opts.trend ? fit.slope : 0;
   // Shortest period as the block for the level correction; without one, 1/16 of the window.
   const block = periods.length > 0 ? periods[0]! : Math.max(1, Math.floor(W / 16));
@@ -143,20 +203,19 @@ function levelCorrection(fit: WindowFit, block: number): { last: number; phi: nu
   const blocks = Math.floor(r.length / block);
   if (blocks < 3) return { last: 0, phi: 0 };
   const start = r.length - blocks * block;
-  const means = new Float64Array(blocks);
+  let num = 0;
+  let den = 0;
+  let prev = 0;
   for (let b = 0; b < blocks; b++) {
     let s = 0;
     for (let t = start + b * block; t < start + (b + 1) * block; t++) s += r[t]!;
-    means[b] = s / block;
-  }
-  let num = 0;
-  let den = 0;
-  for (let b = 0; b < blocks; b++) {
-    den += means[b]! * means[b]!;
-    if (b > 0) num += means[b]! * means[b - 1]!;
+    const mean = s / block;
+    den += mean * mean;
+    if (b > 0) num += mean * prev;
+    prev = mean;
   }
   const phi = den > 0 ? Math.min(0.99, Math.max(0, num / den)) : 0;
-  return { last: means[blocks - 1]!, phi };
+  return { last: prev, phi };
 }
 
 interface WindowFit {
@@ -177,15 +236,12 @@ function fitWindow(
   m: number,
   periods: readonly number[],
   opts: SpectralOptions,
-  tables: Tables,
+  tables: WindowTables,
 ): WindowFit {
   const W = y.length;
-  const x = Float64Array.from(y); // working copy, outliers replaced by fitted values
-  const fitted = new Float64Array(W);
-  const d = new Float64Array(W);
-  const resid = new Float64Array(W);
-  const scratch = new Float64Array(W);
-  const spec = new SpectrumWorkspace(tables, P, m, periods, opts.alpha);
+  const { x, fitted, d, resid, scratch } = tables;
+  x.set(y); // working copy, outliers replaced by fitted values
+  const spec = tables.spectrum(P, m, periods, opts.alpha);
   const pivot = (W - 1) / 2;
   let fit: WindowFit | null = null;
   for (let iter = 0; iter < opts.iterations; iter++) {
@@ -202,7 +258,8 @@ function fitWindow(
     // Residuals of the *original* values against this fit: a point flagged once can come back.
     for (let t = 0; t < W; t++) resid[t] = y[t]! - fitted[t]!;
     const center = median(resid, W, scratch);
-    const limit = OUTLIER_SIGMAS * robustSigma(resid, W, scratch);
+    // OUTLIER_SIGMAS * robustSigma(resid), reusing its median.
+    const limit = OUTLIER_SIGMAS * (MAD_TO_SIGMA * mad(resid, center, W, scratch));
     let changed = 0;
     for (let t = 0; t < W; t++) {
       const v = limit > 0 && Math.abs(resid[t]! - center) > limit ? fitted[t]! : y[t]!;
@@ -239,32 +296,48 @@ function trendSlope(x: Float64Array, block: number): number {
 }
 
 /**
- * Component selection and exact fitting for one window size. Holds the buffers and tables
- * so the robust loop allocates nothing per iteration beyond the returned seasonal array.
+ * Component selection and exact fitting for one window size and component layout. Holds the
+ * buffers and tables, so the robust loop allocates no arrays of the window's size; the returned
+ * seasonal array is its own, overwritten by the next fit.
  */
 class SpectrumWorkspace {
   private readonly W: number;
-  private readonly alpha: number;
   private readonly P: number;
   private readonly m: number;
   private readonly N: number;
   private readonly fft: FFT;
   private readonly input: Float64Array;
+  private readonly at: Int32Array;
+  private readonly frac: Float64Array;
   private readonly out: number[];
   private readonly power: Float64Array;
-  /** cos/sin of 2*pi*q/W, q = 0..W-1: exact phases for any integer bin. */
-  private readonly cosW: Float64Array;
-  private readonly sinW: Float64Array;
+  private readonly tables: WindowTables;
+  /** Interleaved cos/sin of 2*pi*r/P, r = 0..P-1, for the harmonics of P on the mean cycle: as
+   *  entries m*r of the window's table (2*pi*(m r)/W, computed alike, so the very same values),
+   *  in a table small enough to stay in cache. */
+  private readonly trigP: Float64Array;
   /** Per bin: index+1 of the period whose harmonic it is (shortest first), 0 if none. */
   private readonly family: Uint16Array;
-  private readonly familySize: number[];
+  /** Per family: the power factor over the noise floor for a harmonic to be kept. */
+  private readonly thresholds: number[];
+  private readonly alpha: number;
+  /** Mean cycle, its fitted shape, and the fitted periodic part of the window (the result). */
   private readonly profile: Float64Array;
+  private readonly shape: Float64Array;
+  private readonly seasonal: Float64Array;
   private readonly window: Float64Array;
+  /** Per bin: the noise floor, filled by noiseFloors for the bins select tests. */
+  private readonly floor: Float64Array;
+  /** Per bin: 1 when select tests it (a harmonic or a local peak), else 0. */
+  private readonly tested: Uint8Array;
+  /** The powers of the current neighbourhood, ascending (see noiseFloors). */
+  private readonly sorted: Float64Array;
   /** Highest usable bin: strictly below the Nyquist of the original grid. */
   private readonly kMax: number;
 
-  constructor(tables: Tables, P: number, m: number, periods: readonly number[], alpha: number) {
-    const W = tables.cosW.length;
+  constructor(tables: WindowTables, P: number, m: number, periods: readonly number[], alpha: number) {
+    const W = tables.W;
+    this.tables = tables;
     this.alpha = alpha;
     this.W = W;
     this.P = P;
@@ -272,13 +345,14 @@ class SpectrumWorkspace {
     this.N = tables.N;
     this.fft = tables.fft;
     this.input = new Float64Array(this.N);
+    this.at = tables.at;
+    this.frac = tables.frac;
     this.out = tables.out;
     this.kMax = Math.floor((W - 1) / 2);
     this.power = new Float64Array(this.kMax + 1);
-    this.cosW = tables.cosW;
-    this.sinW = tables.sinW;
+    this.trigP = phaseTable(W, P, m);
     this.family = new Uint16Array(this.kMax + 1);
-    this.familySize = periods.map(() => 0);
+    const familySize = periods.map(() => 0);
     periods.forEach((p, f) => {
       // Harmonic j of period p has j * W / p cycles per window (rounded when p does not divide W).
       for (let j = 1; j < p / 2; j++) {
@@ -286,12 +360,18 @@ class SpectrumWorkspace {
         if (k > this.kMax) break;
         if (this.family[k] === 0) {
           this.family[k] = f + 1;
-          this.familySize[f]!++;
+          familySize[f]!++;
         }
       }
     });
+    this.thresholds = familySize.map((c) => Math.log(Math.max(c, 1) / alpha));
     this.profile = new Float64Array(Math.max(1, P));
+    this.shape = new Float64Array(Math.max(1, P));
+    this.seasonal = new Float64Array(W);
     this.window = new Float64Array(this.kMax + 1);
+    this.floor = new Float64Array(this.kMax + 1);
+    this.tested = new Uint8Array(this.kMax + 1);
+    this.sorted = new Float64Array(2 * NOISE_HALF_WIDTH + 1);
   }
 
   /** Returns the selected periodic part of `d` (detrended window) over the window. */
@@ -303,14 +383,12 @@ class SpectrumWorkspace {
 
   /** Linear resampling of d onto N points (circular: the window is whole cycles), then |FFT|^2. */
   private computePower(d: Float64Array): void {
-    const { W, N, input } = this;
-    const ratio = W / N;
+    const { W, N, input, at, frac } = this;
     for (let j = 0; j < N; j++) {
-      const pos = j * ratio;
-      const i0 = Math.floor(pos);
-      const frac = pos - i0;
+      const i0 = at[j]!;
       const i1 = i0 + 1 < W ? i0 + 1 : 0;
-      input[j] = d[i0]! * (1 - frac) + d[i1]! * frac;
+      const f = frac[j]!;
+      input[j] = d[i0]! * (1 - f) + d[i1]! * f;
     }
     this.fft.realTransform(this.out, input);
     const out = this.out;
@@ -342,27 +420,64 @@ class SpectrumWorkspace {
     }
   }
 
+  /**
+   * noiseFloor(k) of every tested bin, in one pass over the bins: the non-harmonic powers within
+   * NOISE_HALF_WIDTH bins of k are kept sorted as k advances (one value leaves, one enters), so
+   * each median is read off instead of selected. A median depends only on the values, so this
+   * equals noiseFloor(k) exactly; bins whose neighbourhood is too sparse for noiseFloor's first
+   * width, and spectra with a NaN (no order), go to noiseFloor itself.
+   */
+  private noiseFloors(): void {
+    const { power, family, kMax, floor, tested, sorted } = this;
+    const half = NOISE_HALF_WIDTH;
+    let ordered = true;
+    for (let k = 1; k <= kMax; k++) if (Number.isNaN(power[k]!)) ordered = false;
+    if (!ordered) {
+      for (let k = 1; k <= kMax; k++) if (tested[k] !== 0) floor[k] = this.noiseFloor(k);
+      return;
+    }
+    // sorted[0..size): the non-harmonic powers of bins [k - half, k + half] within [1, kMax].
+    let size = 0;
+    for (let q = 1; q <= Math.min(kMax, half); q++) if (family[q] === 0) size = insertSorted(sorted, size, power[q]!);
+    for (let k = 1; k <= kMax; k++) {
+      const leaving = k - half - 1;
+      const entering = k + half;
+      const out = leaving >= 1 && family[leaving] === 0;
+      const into = entering <= kMax && family[entering] === 0;
+      if (out && into) replaceSorted(sorted, size, power[leaving]!, power[entering]!);
+      else if (out) size = removeSorted(sorted, size, power[leaving]!);
+      else if (into) size = insertSorted(sorted, size, power[entering]!);
+      if (tested[k] === 0) continue;
+      // Bin k is not its own noise (it is in `sorted` when it is not a harmonic).
+      const self = family[k] === 0 ? indexOfValue(sorted, size, power[k]!) : -1;
+      const c = self >= 0 ? size - 1 : size;
+      const done = c >= 8 || (k - half <= 1 && entering >= kMax) || 2 * half > kMax;
+      floor[k] = done && c > 0 ? medianSkipping(sorted, size, self) / Math.LN2 : this.noiseFloor(k);
+    }
+  }
+
   /** Bins to keep, by the thresholds in the file comment. */
   private select(): number[] {
-    const { power, family, kMax, familySize } = this;
-    const chosen: number[] = [];
-    const thresholds = familySize.map((c) => Math.log(Math.max(c, 1) / this.alpha));
-    for (let k = 1; k <= kMax; k++) {
-      const f = family[k]!;
-      if (f === 0) continue;
-      if (power[k]! > thresholds[f - 1]! * this.noiseFloor(k)) chosen.push(k);
-    }
-    // Other strong peaks: periods shorter than P (k > m), or >= 4 cycles per window without P.
+    const { power, family, kMax, thresholds, floor, tested } = this;
+    // Candidates: every harmonic; other local peaks with periods shorter than P (k > m), or
+    // with >= 4 cycles per window without P.
     const kMin = this.P > 0 ? this.m + 1 : 4;
     const others: number[] = [];
-    for (let k = kMin; k <= kMax; k++) {
-      if (family[k] !== 0) continue;
+    for (let k = 1; k <= kMax; k++) {
       const p = power[k]!;
-      if (p >= power[k - 1]! && (k === kMax || p >= power[k + 1]!)) others.push(k);
+      const peak = k >= kMin && family[k] === 0 && p >= power[k - 1]! && (k === kMax || p >= power[k + 1]!);
+      if (peak) others.push(k);
+      tested[k] = peak || family[k] !== 0 ? 1 : 0;
+    }
+    this.noiseFloors();
+    const chosen: number[] = [];
+    for (let k = 1; k <= kMax; k++) {
+      const f = family[k]!;
+      if (f !== 0 && power[k]! > thresholds[f - 1]! * floor[k]!) chosen.push(k);
     }
     const otherThreshold = Math.log(Math.max(others.length, 1) / this.alpha);
     const strong = others
-      .filter((k) => power[k]! > otherThreshold * this.noiseFloor(k))
+      .filter((k) => power[k]! > otherThreshold * floor[k]!)
       .sort((a, b) => power[b]! - power[a]!)
       .slice(0, MAX_OTHER_PEAKS);
     return chosen.concat(strong);
@@ -373,40 +488,124 @@ class SpectrumWorkspace {
    * window. Harmonics of P are fitted on the mean cycle (O(P) each), the rest on the window.
    */
   private reconstruct(d: Float64Array, chosen: number[]): Float64Array {
-    const { W, P, m, cosW, sinW, profile } = this;
-    const seasonal = new Float64Array(W);
-    const onP = P > 0 ? chosen.filter((k) => k % m === 0) : [];
-    const onW = P > 0 ? chosen.filter((k) => k % m !== 0) : chosen;
+    const { W, P, m, profile, shape, seasonal } = this;
+    // On the mean cycle, bin k of the window is harmonic k/m of P.
+    const onP: number[] = [];
+    const onW: number[] = [];
+    for (const k of chosen) {
+      if (P > 0 && k % m === 0) onP.push(k / m);
+      else onW.push(k);
+    }
     if (onP.length > 0) {
-      // Mean cycle; on it, bin k of the window is harmonic k/m of P.
+      // Mean cycle (W = m * P).
       profile.fill(0);
-      for (let t = 0; t < W; t++) profile[t % P] += d[t]! / m;
-      const shape = new Float64Array(P);
-      for (const k of onP) {
-        // Phase index (k * tau) mod W in the W-table == 2*pi*(k/m)*tau/P.
-        let a = 0;
-        let b = 0;
-        for (let tau = 0, q = 0; tau < P; tau++, q = q + k >= W ? q + k - W : q + k) {
-          a += profile[tau]! * cosW[q]!;
-          b += profile[tau]! * sinW[q]!;
-        }
-        a *= 2 / P;
-        b *= 2 / P;
-        for (let tau = 0, q = 0; tau < P; tau++, q = q + k >= W ? q + k - W : q + k) shape[tau] += a * cosW[q]! + b * sinW[q]!;
-      }
-      for (let t = 0; t < W; t++) seasonal[t] = shape[t % P]!;
+      for (let o = 0; o < W; o += P) for (let tau = 0; tau < P; tau++) profile[tau] += d[o + tau]! / m;
+      shape.fill(0);
+      addHarmonics(profile, this.trigP, onP, shape);
+      for (let o = 0; o < W; o += P) seasonal.set(shape, o);
+    } else {
+      seasonal.fill(0);
     }
-    for (const k of onW) {
-      let a = 0;
-      let b = 0;
-      for (let t = 0, q = 0; t < W; t++, q = q + k >= W ? q + k - W : q + k) {
-        a += d[t]! * cosW[q]!;
-        b += d[t]! * sinW[q]!;
-      }
-      a *= 2 / W;
-      b *= 2 / W;
-      for (let t = 0, q = 0; t < W; t++, q = q + k >= W ? q + k - W : q + k) seasonal[t] += a * cosW[q]! + b * sinW[q]!;
-    }
+    if (onW.length > 0) addHarmonics(d, this.tables.trig(), onW, seasonal);
     return seasonal;
   }
+}
+
+/**
+ * Least-squares fits of the sinusoids with ks[i] cycles over v (length L, whole cycles, so the
+ * sinusoids are orthogonal: a = 2/L * v.cos, b = 2/L * v.sin), added to `out` in the order of
+ * ks. `trig` holds cos/sin of 2*pi*q/L interleaved; the phase index q = (k * t) mod L advances
+ * by k per step. Two bins at a time (see addHarmonicPair); an odd last one is paired with
+ * itself at amplitude 0, which adds +0 to out and so changes nothing (out's values are sums
+ * that start at +0, never -0).
+ */
+function addHarmonics(v: Float64Array, trig: Float64Array, ks: readonly number[], out: Float64Array): void {
+  for (let i = 0; i < ks.length; i += 2) {
+    const single = i + 1 === ks.length;
+    addHarmonicPair(v, trig, ks[i]!, single ? ks[i]! : ks[i + 1]!, single, out);
+  }
+}
+
+/**
+ * The fits of bins k1 and k2 (k2 at amplitude 0 when `single`), added to out as k1's, then k2's:
+ * one pass over v for the amplitudes and one over out. Each amplitude is a chain of dependent
+ * additions; two bins' chains run side by side in little more than the time of one (each in
+ * its own order, so the results are those of one bin at a time).
+ */
+function addHarmonicPair(v: Float64Array, trig: Float64Array, k1: number, k2: number, single: boolean, out: Float64Array): void {
+  const L = v.length;
+  // Indices into the interleaved table: 2q, advancing by 2k modulo 2L.
+  const L2 = 2 * L;
+  const s1 = 2 * k1;
+  const s2 = 2 * k2;
+  let a1 = 0;
+  let b1 = 0;
+  let a2 = 0;
+  let b2 = 0;
+  for (let t = 0, q1 = 0, q2 = 0; t < L; t++) {
+    const x = v[t]!;
+    a1 += x * trig[q1]!;
+    b1 += x * trig[q1 + 1]!;
+    a2 += x * trig[q2]!;
+    b2 += x * trig[q2 + 1]!;
+    q1 += s1;
+    if (q1 >= L2) q1 -= L2;
+    q2 += s2;
+    if (q2 >= L2) q2 -= L2;
+  }
+  a1 *= 2 / L;
+  b1 *= 2 / L;
+  a2 = single ? 0 : a2 * (2 / L);
+  b2 = single ? 0 : b2 * (2 / L);
+  for (let t = 0, q1 = 0, q2 = 0; t < L; t++) {
+    let o = out[t]!;
+    o += a1 * trig[q1]! + b1 * trig[q1 + 1]!;
+    o += a2 * trig[q2]! + b2 * trig[q2 + 1]!;
+    out[t] = o;
+    q1 += s1;
+    if (q1 >= L2) q1 -= L2;
+    q2 += s2;
+    if (q2 >= L2) q2 -= L2;
+  }
+}
+
+/** Inserts v into the ascending a[0..size); returns the new size. */
+function insertSorted(a: Float64Array, size: number, v: number): number {
+  let i = size;
+  for (; i > 0 && a[i - 1]! > v; i--) a[i] = a[i - 1]!;
+  a[i] = v;
+  return size + 1;
+}
+
+/** Index of v in a[0..size) (the last index when absent; callers pass a present value). */
+function indexOfValue(a: Float64Array, size: number, v: number): number {
+  let i = 0;
+  while (i < size - 1 && a[i] !== v) i++;
+  return i;
+}
+
+/** Removes one occurrence of v from the ascending a[0..size); returns the new size. */
+function removeSorted(a: Float64Array, size: number, v: number): number {
+  for (let i = indexOfValue(a, size, v); i < size - 1; i++) a[i] = a[i + 1]!;
+  return size - 1;
+}
+
+/** Replaces one occurrence of `old` in the ascending a[0..size) by v, keeping the order. */
+function replaceSorted(a: Float64Array, size: number, old: number, v: number): void {
+  let i = indexOfValue(a, size, old);
+  for (; i + 1 < size && a[i + 1]! < v; i++) a[i] = a[i + 1]!;
+  for (; i > 0 && a[i - 1]! > v; i--) a[i] = a[i - 1]!;
+  a[i] = v;
+}
+
+/** Median of the ascending a[0..size) without the entry at `skip` (-1: none), as linalg's median
+ *  computes it: the middle value, or (lower + upper) / 2 of the two middle values. */
+function medianSkipping(a: Float64Array, size: number, skip: number): number {
+  const c = skip >= 0 ? size - 1 : size;
+  const mid = c >> 1;
+  // Entry j of the list without `skip` is a[j] before it, a[j + 1] from it on.
+  const upper = a[skip >= 0 && mid >= skip ? mid + 1 : mid]!;
+  if (c % 2 === 1) return upper;
+  const lower = a[skip >= 0 && mid - 1 >= skip ? mid : mid - 1]!;
+  return (lower + upper) / 2;
 }
