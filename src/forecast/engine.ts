@@ -118,9 +118,6 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
   const ctx: ModelContext = { stepMs: working.stepMs, startMs: working.startMs, periods };
   const clean = cleanSeries(working.values, ctx, { excluded: opts.excluded ? [...opts.excluded] : [] });
   const y = clean.values;
-  // What forecasts are scored against: the observed load (spikes and outages included, since the
-  // plan must cover them), except gaps and user-excluded windows.
-  const truth = Float64Array.from(working.values, (v, i) => (clean.flags[i] === EXCLUDED_FLAG ? NaN : v));
   const h = Math.max(1, Math.ceil(opts.horizonMs / working.stepMs));
 
   const candidates = chooseCandidates(opts.model ?? 'auto', ctx, y.length);
@@ -128,13 +125,13 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
 
   const reusable =
     opts.reuse && compatible(opts.reuse, ctx, periodsMs) && opts.reuse.models.every((name) => candidates.some((m) => m.name === name)) ? opts.reuse : undefined;
-  const found = reusable ?? select(candidates, y, truth, ctx, h, opts.quantiles ?? []);
+  const found = reusable ?? select(candidates, y, observedLoad(working.values, clean.flags), ctx, h, opts.quantiles ?? []);
   const chosen = candidates.filter((m) => found.models.includes(m.name));
   // A new search's parameters are refined on the whole history; a reused selection's are used as they are.
   const fits = chosen.map((m) => runModel(m, y, h, withParams(ctx, found.params[m.name], !reusable)));
   const mean = combine(fits.map((f) => f.forecast));
   const selection: Selection = reusable ?? { ...found, params: paramsOf(chosen, fits) };
-  const nonNegative = y.every((v) => v >= 0);
+  const nonNegative = allNonNegative(y);
   if (nonNegative) clampAtZero(mean);
   const quantiles = quantileForecasts(mean, opts.quantiles ?? [], selection, nonNegative);
   const startMs = working.startMs + working.values.length * working.stepMs;
@@ -150,6 +147,22 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
     cleaned: clean.counts,
     history: { startMs: working.startMs, stepMs: working.stepMs, values: y },
   };
+}
+
+/**
+ * What forecasts are scored against: the observed load (spikes and outages included, since the
+ * plan must cover them), except gaps and user-excluded windows. Plain loops here and below: a
+ * control loop runs them at every refit.
+ */
+function observedLoad(values: Float64Array, flags: Uint8Array): Float64Array {
+  const truth = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) truth[i] = flags[i] === EXCLUDED_FLAG ? NaN : values[i]!;
+  return truth;
+}
+
+function allNonNegative(y: Float64Array): boolean {
+  for (let i = 0; i < y.length; i++) if (!(y[i]! >= 0)) return false;
+  return true;
 }
 
 /** Keeps the last `maxHistoryMs` of the series. */
