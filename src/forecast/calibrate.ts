@@ -29,42 +29,21 @@ interface Fold {
 }
 
 /**
- * Leave-one-origin-out calibration of a quantile level: the error distributions of the other
- * origins are what a forecast at one origin would have had; the level returned is the lowest on
- * a grid whose quantiles would have covered a share q of the held-out origins' errors (weighted as
- * the distribution is). Corrects for the day-to-day spread that pooled errors understate (and for
- * an overstated one), the way split-conformal prediction does. q itself without 3 origins.
+ * Leave-one-origin-out calibration of quantile levels: the error distributions of the other
+ * origins are what a forecast at one origin would have had; the level returned for q is the lowest
+ * on a grid whose quantiles would have covered a share q of the held-out origins' errors (weighted
+ * as the distribution is). Corrects for the day-to-day spread that pooled errors understate (and
+ * for an overstated one), the way split-conformal prediction does. q itself without 3 origins.
  * The quantile of a distribution is its smallest value whose cumulative weight reaches the level
  * (as distributionQuantile), so the coverage grows with the level and the grid is bisected.
+ * The folds are built once for all of `qs`.
  */
-export function calibrateLevel(q: number, buckets: readonly BucketErrors[]): number {
-  const origins = [...new Set(buckets.flatMap((b) => b.origins))];
-  if (origins.length < 3) return q;
-  const folds: Fold[] = [];
-  for (const b of buckets) {
-    const n = b.values.length;
-    const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => b.values[i]! - b.values[j]!);
-    const sorted = Float64Array.from(order, (i) => b.values[i]!);
-    for (const k of origins) {
-      const cumIn = new Float64Array(n);
-      const outUpTo = new Int32Array(n);
-      let inW = 0;
-      let nOut = 0;
-      let w = 0;
-      order.forEach((i, pos) => {
-        if (b.origins[i] === k) {
-          nOut++;
-          w = b.weights[i]!;
-        } else inW += b.weights[i]!;
-        cumIn[pos] = inW;
-        outUpTo[pos] = nOut;
-      });
-      if (nOut === 0 || nOut === n || !(inW > 0)) continue;
-      for (let pos = 0; pos < n; pos++) cumIn[pos] = cumIn[pos]! / inW;
-      folds.push({ sorted, cumIn, outUpTo, w, nOut });
-    }
-  }
-  if (folds.length === 0) return q;
+export function calibrateLevels(qs: readonly number[], buckets: readonly BucketErrors[]): Array<{ q: number; level: number }> {
+  const folds = buildFolds(buckets);
+  return qs.map((q) => ({ q, level: folds === undefined ? q : calibrate(q, folds) }));
+}
+
+function calibrate(q: number, folds: readonly Fold[]): number {
   const coverageAt = (level: number): number => {
     let hit = 0;
     let total = 0;
@@ -85,6 +64,39 @@ export function calibrateLevel(q: number, buckets: readonly BucketErrors[]): num
     else lo = mid + 1;
   }
   return lo < grid.length ? Math.min(grid[lo]!, CALIBRATION_MAX) : CALIBRATION_MAX;
+}
+
+/** One fold per bucket and held-out origin; undefined with fewer than 3 origins or no usable fold. */
+function buildFolds(buckets: readonly BucketErrors[]): Fold[] | undefined {
+  const origins = [...new Set(buckets.flatMap((b) => b.origins))];
+  if (origins.length < 3) return undefined;
+  const folds: Fold[] = [];
+  for (const b of buckets) {
+    const n = b.values.length;
+    const order = Int32Array.from({ length: n }, (_, i) => i).sort((i, j) => b.values[i]! - b.values[j]!);
+    const sorted = Float64Array.from(order, (i) => b.values[i]!);
+    const originAt = Int32Array.from(order, (i) => b.origins[i]!);
+    const weightAt = Float64Array.from(order, (i) => b.weights[i]!);
+    for (const k of origins) {
+      const cumIn = new Float64Array(n);
+      const outUpTo = new Int32Array(n);
+      let inW = 0;
+      let nOut = 0;
+      let w = 0;
+      for (let pos = 0; pos < n; pos++) {
+        if (originAt[pos] === k) {
+          nOut++;
+          w = weightAt[pos]!;
+        } else inW += weightAt[pos]!;
+        cumIn[pos] = inW;
+        outUpTo[pos] = nOut;
+      }
+      if (nOut === 0 || nOut === n || !(inW > 0)) continue;
+      for (let pos = 0; pos < n; pos++) cumIn[pos] = cumIn[pos]! / inW;
+      folds.push({ sorted, cumIn, outUpTo, w, nOut });
+    }
+  }
+  return folds.length === 0 ? undefined : folds;
 }
 
 /** Smallest index whose value reaches x (the last index when none does). */

@@ -12,7 +12,7 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
 import type { Series } from '../core/series.js';
 import { countPresent } from '../core/series.js';
-import { type BucketErrors, calibrateLevel } from './calibrate.js';
+import { type BucketErrors, calibrateLevels } from './calibrate.js';
 import { type Distribution, distributionQuantile, weightedDistribution } from './distribution.js';
 import { CleanFlag, cleanSeries } from './clean.js';
 import { allModels } from './registry.js';
@@ -73,7 +73,7 @@ export interface Selection {
   readonly scaleFloor: number;
   /** Mean absolute error per candidate over the rolling origins (for diagnostics and reports). */
   readonly scores: ReadonlyArray<{ readonly model: string; readonly mae: number }>;
-  /** Calibrated levels: quantile q of the error distribution is taken at `level` (see calibrateLevel). */
+  /** Calibrated levels: quantile q of the error distribution is taken at `level` (see calibrateLevels). */
   readonly levels: ReadonlyArray<{ readonly q: number; readonly level: number }>;
   /**
    * Fitted parameters of the chosen models that have any, by model name: a refit that reuses this
@@ -339,7 +339,7 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
     stepMs: ctx.stepMs,
     periodsMs,
     errorBuckets: errs.map((e, b) => weightedDistribution(e, weights[b]!)),
-    levels: qs.map((q) => ({ q, level: calibrateLevel(q, samples) })),
+    levels: calibrateLevels(qs, samples),
     bucketSteps,
     scaleFloor,
     scores: scores.map(({ model, mae }) => ({ model, mae })),
