@@ -111,7 +111,8 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
             ...next,
             forecast: outcome,
             forecastAtMs: nowMs,
-            // The engine runs a new search when the reused one no longer fits (e.g. other periods).
+            // The engine runs a new search when the reused one no longer fits (e.g. a chosen model
+            // lacks history now, or the model option changed).
             selectedAtMs: reuse && outcome.selection === reuse ? state.selectedAtMs : nowMs,
           };
         } else {

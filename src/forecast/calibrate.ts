@@ -11,7 +11,7 @@ export interface BucketErrors {
 
 /** Highest calibrated level (beyond it the empirical tail is a handful of points). */
 export const CALIBRATION_MAX = 0.995;
-/** Grid of candidate levels: from q - GRID_BELOW (at least 0.5) in steps of GRID_STEP. */
+/** Grid of candidate levels: from q - GRID_BELOW (at least GRID_STEP) in steps of GRID_STEP. */
 const GRID_BELOW = 0.1;
 const GRID_STEP = 0.005;
 
@@ -55,7 +55,7 @@ function calibrate(q: number, folds: readonly Fold[]): number {
     return hit / total;
   };
   const grid: number[] = [];
-  for (let level = Math.max(0.5, q - GRID_BELOW); level < CALIBRATION_MAX; level += GRID_STEP) grid.push(level);
+  for (let level = Math.max(GRID_STEP, q - GRID_BELOW); level < CALIBRATION_MAX; level += GRID_STEP) grid.push(level);
   let lo = 0;
   let hi = grid.length; // grid.length: no level on the grid reaches q
   while (lo < hi) {
@@ -63,7 +63,7 @@ function calibrate(q: number, folds: readonly Fold[]): number {
     if (coverageAt(grid[mid]!) >= q) hi = mid;
     else lo = mid + 1;
   }
-  return lo < grid.length ? Math.min(grid[lo]!, CALIBRATION_MAX) : CALIBRATION_MAX;
+  return lo < grid.length ? grid[lo]! : CALIBRATION_MAX;
 }
 
 /** One fold per bucket and held-out origin; undefined with fewer than 3 origins or no usable fold. */

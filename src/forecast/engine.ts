@@ -107,11 +107,14 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
   const short = checkHistory(working);
   if (short) return short;
 
-  // A reused selection brings its periods: detection runs with the model search.
+  // A reused selection brings its periods: detection runs with the model search. (If the selection
+  // then cannot be reused after all, the whole forecast runs again without it, below.)
+  const spanMs = working.values.length * working.stepMs;
+  const reusePeriods = !opts.seasonalitiesMs && opts.reuse !== undefined && opts.reuse.stepMs === working.stepMs;
   const detected = opts.seasonalitiesMs
-    ? opts.seasonalitiesMs.filter((p) => p * 2 <= working.values.length * working.stepMs)
-    : opts.reuse && opts.reuse.stepMs === working.stepMs
-      ? opts.reuse.periodsMs
+    ? opts.seasonalitiesMs.filter((p) => p * 2 <= spanMs)
+    : reusePeriods
+      ? opts.reuse!.periodsMs.filter((p) => p * 2 <= spanMs)
       : detectSeasonality(working.values, working.stepMs).periodsMs;
   const periods = periodsInSteps(detected, working.stepMs).filter((p) => p >= 2);
   const periodsMs = periods.map((p) => p * working.stepMs);
@@ -125,6 +128,10 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
 
   const reusable =
     opts.reuse && compatible(opts.reuse, ctx, periodsMs) && opts.reuse.models.every((name) => candidates.some((m) => m.name === name)) ? opts.reuse : undefined;
+  if (reusePeriods && !reusable) {
+    const { reuse: _stale, ...fresh } = opts;
+    return forecastSeries(series, fresh);
+  }
   const found = reusable ?? select(candidates, y, observedLoad(working.values, clean.flags), ctx, h, opts.quantiles ?? []);
   const chosen = candidates.filter((m) => found.models.includes(m.name));
   // A new search's parameters are refined on the whole history; a reused selection's are used as they are.
@@ -330,8 +337,7 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
   // look-ahead in a handful of smoothing parameters, against 8 more optimisations per model).
   for (let k = origins.length + 1; k <= MAX_ERROR_ORIGINS && n - k * hEval >= need; k++) {
     const o = n - k * hEval;
-    const params = (i: number): readonly number[] | undefined => evaluated[best.members[i]!]!.params;
-    addErrors(k, o, combine(chosen.map((m, i) => runModel(m, y.subarray(0, o), hEval, withParams(ctx, params(i), false)).forecast)));
+    addErrors(k, o, combine(chosen.map((m, i) => runModel(m, y.subarray(0, o), hEval, withParams(ctx, evaluated[best.members[i]!]!.params, false)).forecast)));
   }
   const samples: BucketErrors[] = errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! }));
   return {

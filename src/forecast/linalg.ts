@@ -30,13 +30,8 @@ export function medianRange(a: Float64Array, from: number, to: number): number {
   return (lo + hi) / 2;
 }
 
-/**
- * The k-th smallest (0-based) of the first `len` values of `a`, in place: afterwards
- * a[0..k) <= a[k] <= a(k..len). O(len) on average.
- */
-export const selectInPlace = (a: Float64Array, len: number, k: number): number => select(a, 0, len - 1, k);
 
-/** The k-th smallest (0-based) of a[from..to), in place, like selectInPlace on that range. */
+/** The k-th smallest (0-based) of a[from..to), in place (quickselect; reorders the range). */
 export const selectRange = (a: Float64Array, from: number, to: number, k: number): number => select(a, from, to - 1, from + k);
 
 /** Hoare-style quickselect: puts the k-th smallest of a[lo..hi] at a[k] and returns it. */
@@ -73,12 +68,6 @@ export function mad(v: ArrayLike<number>, center: number, n: number = v.length, 
   const a = scratch && scratch.length >= n ? scratch : new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = Math.abs(v[i]! - center);
   return median(a, n, a);
-}
-
-/** Robust scale of residuals: 1.4826 * MAD around their median (Gaussian sigma units). */
-export function robustSigma(r: ArrayLike<number>, n: number = r.length, scratch?: Float64Array): number {
-  const c = median(r, n, scratch);
-  return MAD_TO_SIGMA * mad(r, c, n, scratch);
 }
 
 /**

@@ -19,6 +19,7 @@
  * of the straightforward code.
  */
 import type { Model, ModelContext, ModelFit } from '../types.js';
+import { selectRange } from '../linalg.js';
 import { finishForecast, fitHoltWinters, minOf, paramsOptions, twoLongestCycles } from './holt-winters.js';
 
 /** Cycles of the longest period used (6 weeks for a weekly cycle): older data is barely weighted. */
@@ -414,41 +415,7 @@ function upperMedianAbs(x: Float64Array, scratch: Float64Array): number {
     if (!Number.isNaN(a)) scratch[count++] = a;
   }
   const k = n >> 1;
-  return k < count ? selectKth(scratch, count, k) : NaN;
-}
-
-/**
- * The k-th smallest (from 0) of a[0..n), which holds no NaN, by Hoare's selection (FIND); reorders
- * a. The median-of-three pivot keeps sorted input linear; equal values split evenly.
- */
-function selectKth(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < a[lo]!) swap(a, mid, lo);
-    if (a[hi]! < a[lo]!) swap(a, hi, lo);
-    if (a[hi]! < a[mid]!) swap(a, hi, mid);
-    const pivot = a[mid]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) swap(a, i++, j--);
-    }
-    // Now a[lo..j] <= pivot <= a[i..hi], and everything between j and i equals the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return pivot;
-  }
-  return a[k]!;
-}
-
-function swap(a: Float64Array, i: number, j: number): void {
-  const v = a[i]!;
-  a[i] = a[j]!;
-  a[j] = v;
+  return k < count ? selectRange(scratch, 0, count, k) : NaN;
 }
 
 /** The `mstl` model: robust multi-seasonal decomposition + damped-trend smoothing of the rest. */

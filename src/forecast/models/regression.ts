@@ -57,7 +57,7 @@ const AR_ROWS = 4096;
 
 export function regression(options: Partial<RegressionOptions> = {}): Model {
   const opts: RegressionOptions = { ...DEFAULTS, ...options };
-  // Per model instance (not per module): work arrays reused by the engine's many refits.
+  // Per model instance (not per module): work arrays reused across the rolling origins of one forecast.
   const buffers = new Buffers();
   return { name: 'regression', minHistory, forecast: (y, h, ctx) => forecast(y, h, ctx, opts, buffers) };
 }
@@ -236,7 +236,7 @@ function fit(ws: Workspace, wantResiduals: boolean): Float64Array | null {
     residuals(ws, beta);
     if (last) break;
     const center = median(resid, rows, scratch);
-    // HUBER_C * robustSigma(resid), reusing its median.
+    // HUBER_C * 1.4826 * MAD(resid), reusing the median already computed.
     const c = HUBER_C * (MAD_TO_SIGMA * mad(resid, center, rows, scratch));
     if (!(c > 0)) break;
     zeroWeight = false;
@@ -465,7 +465,7 @@ function clean(y: Float64Array, x: Float64Array, beta: Float64Array, ws: Workspa
   const first = ws.d.first;
   // Scale from the residuals of the current (cleaned) series.
   const center = median(resid, rows, scratch);
-  // OUTLIER_SIGMAS * robustSigma(resid), reusing its median.
+  // OUTLIER_SIGMAS * 1.4826 * MAD(resid), reusing the median already computed.
   const limit = OUTLIER_SIGMAS * (MAD_TO_SIGMA * mad(resid, center, rows, scratch));
   if (!(limit > 0)) return;
   // A row's prediction from the current lags is the fit's own (the same sum of the same

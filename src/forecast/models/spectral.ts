@@ -258,7 +258,7 @@ function fitWindow(
     // Residuals of the *original* values against this fit: a point flagged once can come back.
     for (let t = 0; t < W; t++) resid[t] = y[t]! - fitted[t]!;
     const center = median(resid, W, scratch);
-    // OUTLIER_SIGMAS * robustSigma(resid), reusing its median.
+    // OUTLIER_SIGMAS * 1.4826 * MAD(resid), reusing the median already computed.
     const limit = OUTLIER_SIGMAS * (MAD_TO_SIGMA * mad(resid, center, W, scratch));
     let changed = 0;
     for (let t = 0; t < W; t++) {

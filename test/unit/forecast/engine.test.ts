@@ -134,3 +134,32 @@ test('a gap longer than every evaluation origin at the end of the history still 
     assert.ok(mae(truth(s, perDay), f.mean) < 10, `MAE ${mae(truth(s, perDay), f.mean)}`);
   }
 });
+
+test('a refit that reuses a selection keeps it, runs its parameters as they are and reproduces the search forecast', () => {
+  const s = daily(21, 50, 100, 8, 3);
+  const first = forecastSeries(s, { horizonMs: 6 * HOUR_MS, quantiles: [0.9], model: 'holt-winters' });
+  assert.equal(first.kind, 'forecast');
+  if (first.kind !== 'forecast') return;
+  assert.ok(first.selection.params['holt-winters'], 'the fitted parameters are kept with the selection');
+  const again = forecastSeries(s, { horizonMs: 6 * HOUR_MS, quantiles: [0.9], model: 'holt-winters', reuse: first.selection });
+  assert.equal(again.kind, 'forecast');
+  if (again.kind !== 'forecast') return;
+  assert.equal(again.selection, first.selection);
+  assert.deepEqual(again.mean, first.mean);
+  assert.deepEqual(again.periodsMs, first.periodsMs);
+});
+
+test('a selection that cannot be reused is searched afresh, seasonality detected again', () => {
+  const s = daily(21, 50, 100, 8, 4);
+  const fresh = forecastSeries(s, { horizonMs: 6 * HOUR_MS, quantiles: [0.9] });
+  assert.equal(fresh.kind, 'forecast');
+  if (fresh.kind !== 'forecast') return;
+  // A stale selection with an hourly period the data does not have, for a model not asked for now.
+  const stale = { ...fresh.selection, periodsMs: [HOUR_MS], models: ['fft'], params: {} };
+  const f = forecastSeries(s, { horizonMs: 6 * HOUR_MS, quantiles: [0.9], model: 'seasonal-naive-day', reuse: stale });
+  assert.equal(f.kind, 'forecast');
+  if (f.kind !== 'forecast') return;
+  assert.notEqual(f.selection, stale);
+  assert.deepEqual(f.periodsMs, [DAY_MS]);
+  assert.equal(f.model, 'seasonal-naive-day');
+});
