@@ -89,6 +89,8 @@ export interface ReplaySpeed {
   dryRunProcessSeconds: number | null;
   /** What the dry-run command itself reports as "replayed in X s". */
   dryRunReportedSeconds: number | null;
+  /** The same as the installed `prescale` bin runs it: `npm run build`, then node dist/cli/main.js, s. */
+  dryRunBuiltSeconds: number | null;
 }
 
 export interface ScalingBench {
@@ -231,23 +233,27 @@ async function benchReplay(fixtures: string, scalerFile: string, base: Scaler, l
   // The same range as a whole `prescale dry-run` process, with perReplica written into a copy of the file.
   let dryRunProcessSeconds: number | null = null;
   let dryRunReportedSeconds: number | null = null;
+  let dryRunBuiltSeconds: number | null = null;
   const dir = mkdtempSync(join(tmpdir(), 'prescale-scaling-'));
   try {
     const doc = parseDocument(readFileSync(scalerFile, 'utf8'));
     doc.setIn(['spec', 'capacity', 'perReplica'], perReplica);
     const yamlFile = join(dir, 'scaler.yaml');
     writeFileSync(yamlFile, doc.toString());
-    const p0 = performance.now();
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'dry-run', '-f', yamlFile, '--input', file, '--from', formatTimestamp(range.fromMs)], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      maxBuffer: 1 << 26,
-    });
-    dryRunProcessSeconds = (performance.now() - p0) / 1000;
-    const m = /replayed in ([\d.]+) s/.exec(out);
+    const dryRun = ['dry-run', '-f', yamlFile, '--input', file, '--from', formatTimestamp(range.fromMs)];
+    const timed = (args: string[]): { seconds: number; out: string } => {
+      const p0 = performance.now();
+      const out = execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 });
+      return { seconds: (performance.now() - p0) / 1000, out };
+    };
+    const fromSource = timed(['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...dryRun]);
+    dryRunProcessSeconds = fromSource.seconds;
+    const m = /replayed in ([\d.]+) s/.exec(fromSource.out);
     dryRunReportedSeconds = m ? Number(m[1]) : null;
     log(`replay: prescale dry-run process ${dryRunProcessSeconds.toFixed(1)} s (it reports replayed in ${dryRunReportedSeconds ?? '?'} s)`);
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+    dryRunBuiltSeconds = timed([join(ROOT, 'dist', 'cli', 'main.js'), ...dryRun]).seconds;
+    log(`replay: built prescale dry-run process ${dryRunBuiltSeconds.toFixed(1)} s`);
   } catch (e) {
     log(`replay: prescale dry-run process failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   } finally {
@@ -262,6 +268,7 @@ async function benchReplay(fixtures: string, scalerFile: string, base: Scaler, l
     cpuSeconds: (c.user + c.system) / 1e6,
     dryRunProcessSeconds,
     dryRunReportedSeconds,
+    dryRunBuiltSeconds,
   };
 }
 
@@ -311,6 +318,7 @@ export function scalingTables(b: ScalingBench): string {
       `| replayPredictive, CPU (all threads) | ${f(r.cpuSeconds, 1)} |`,
       `| \`prescale dry-run\` process from source (tsx), wall | ${r.dryRunProcessSeconds === null ? '–' : f(r.dryRunProcessSeconds, 1)} |`,
       `| what that dry-run reports as "replayed in" | ${r.dryRunReportedSeconds === null ? '–' : f(r.dryRunReportedSeconds, 1)} |`,
+      `| the built \`prescale\` bin (dist/cli/main.js) process, wall | ${r.dryRunBuiltSeconds === null ? '–' : f(r.dryRunBuiltSeconds, 1)} |`,
     );
   }
   out.push('', '#### Targets\n');
