@@ -106,7 +106,11 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
   const working = toWorkingResolution(trimHistory(series, maxHistoryMs), opts.workingStepMs ?? DEFAULT_WORKING_STEP_MS);
   const short = checkHistory(working);
   if (short) return short;
+  return forecastWorking(working, opts);
+}
 
+/** forecastSeries on history already at the working resolution and long enough. */
+function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcome {
   // A reused selection brings its periods: detection runs with the model search. (If the selection
   // then cannot be reused after all, the whole forecast runs again without it, below.)
   const spanMs = working.values.length * working.stepMs;
@@ -130,7 +134,7 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
     opts.reuse && compatible(opts.reuse, ctx, periodsMs) && opts.reuse.models.every((name) => candidates.some((m) => m.name === name)) ? opts.reuse : undefined;
   if (reusePeriods && !reusable) {
     const { reuse: _stale, ...fresh } = opts;
-    return forecastSeries(series, fresh);
+    return forecastWorking(working, fresh);
   }
   const found = reusable ?? select(candidates, y, observedLoad(working.values, clean.flags), ctx, h, opts.quantiles ?? []);
   const chosen = candidates.filter((m) => found.models.includes(m.name));
