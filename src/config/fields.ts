@@ -120,6 +120,15 @@ export class MapReader {
     return fallback ?? values[0]!;
   }
 
+  /** true or false; `fallback` when absent. */
+  boolean(key: string, fallback: boolean): boolean {
+    if (!this.present(key, false)) return fallback;
+    const v = this.obj[key];
+    if (typeof v === 'boolean') return v;
+    this.problems.add(this.at(key), `expected true or false, got ${typeName(v)}`);
+    return fallback;
+  }
+
   /** A finite number within `rules`; `fallback` when absent (undefined fallback = required). */
   number(key: string, rules: NumberRules, fallback?: number): number {
     if (!this.present(key, fallback === undefined)) return fallback ?? NaN;

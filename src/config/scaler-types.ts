@@ -81,6 +81,8 @@ export interface ForecastSpec {
   readonly seasonalitiesMs: 'auto' | readonly number[];
   /** History to ignore when fitting (outages, incidents, one-off events), sorted by fromMs. */
   readonly excludedWindows: readonly ExcludedWindow[];
+  /** Shift the near term towards the last 30 minutes of observed load when the model is off it. */
+  readonly levelCorrection: boolean;
 }
 
 export interface PlanSpec {
@@ -167,6 +169,11 @@ export const DEFAULTS = {
   horizonMs: 6 * HOUR_MS,
   /** 1h: refitting is cheap; hourly picks up a level shift within the hour. */
   refitIntervalMs: HOUR_MS,
+  /**
+   * true: a floor that follows a collapse (or a surge) of the load within the hour instead of
+   * holding the pattern's level until the next model search (src/forecast/level-correction.ts).
+   */
+  levelCorrection: true,
   /** 5m: a typical request-to-ready time (schedule, image pull, start, readiness). */
   leadTimeMs: 5 * MINUTE_MS,
   /** 1m: one decision per metric step at the default step. */

@@ -120,13 +120,13 @@ function readCapacity(spec: MapReader): CapacitySpec {
   };
 }
 
-const FORECAST_KEYS = ['model', 'quantile', 'horizon', 'refitInterval', 'seasonalities', 'excludedWindows'] as const;
+const FORECAST_KEYS = ['model', 'quantile', 'horizon', 'refitInterval', 'seasonalities', 'excludedWindows', 'levelCorrection'] as const;
 
 function readForecast(spec: MapReader, stepMs: number): ForecastSpec {
   const f = spec.map('forecast', FORECAST_KEYS);
   const d = DEFAULTS;
   if (f === undefined) {
-    return { model: d.model, quantile: d.quantile, horizonMs: d.horizonMs, refitIntervalMs: d.refitIntervalMs, seasonalitiesMs: 'auto', excludedWindows: [] };
+    return { model: d.model, quantile: d.quantile, horizonMs: d.horizonMs, refitIntervalMs: d.refitIntervalMs, seasonalitiesMs: 'auto', excludedWindows: [], levelCorrection: d.levelCorrection };
   }
   return {
     model: f.enumOf('model', MODEL_NAMES, d.model),
@@ -135,6 +135,7 @@ function readForecast(spec: MapReader, stepMs: number): ForecastSpec {
     refitIntervalMs: f.duration('refitInterval', d.refitIntervalMs),
     seasonalitiesMs: readSeasonalities(f, stepMs),
     excludedWindows: readExcludedWindows(f),
+    levelCorrection: f.boolean('levelCorrection', d.levelCorrection),
   };
 }
 

@@ -17,6 +17,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Series } from '../core/series.js';
 import type { Scaler } from '../config/scaler.js';
 import { type Forecast, forecastSeries } from '../forecast/engine.js';
+import { TAIL_WINDOW_MS } from '../forecast/level-correction.js';
 import { buildPlan, floorAt, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
 import type { Actuator } from '../actuate/actuator.js';
 
@@ -104,6 +105,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
           excluded: s.forecast.excludedWindows,
           ...(s.forecast.seasonalitiesMs === 'auto' ? {} : { seasonalitiesMs: s.forecast.seasonalitiesMs }),
           maxHistoryMs: s.metric.historyMs,
+          levelCorrection: s.forecast.levelCorrection,
           ...(reuse ? { reuse } : {}),
         });
         if (outcome.kind === 'forecast') {
@@ -140,11 +142,12 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   let decision: Decision;
   if (planned !== undefined && plan) {
     const step = stepAt(plan, nowMs)!;
+    const detail = step.reason.detail + levelNote(f!);
     decision = {
       atMs: nowMs,
       floor: planned,
       reason: 'PlanApplied',
-      detail: fault ? `${step.reason.detail} (forecast from ${formatDuration(nowMs - next.forecastAtMs!)} ago: ${fault})` : step.reason.detail,
+      detail: fault ? `${detail} (forecast from ${formatDuration(nowMs - next.forecastAtMs!)} ago: ${fault})` : detail,
       model: f!.model,
       forecast: forecastAt(f!, nowMs, q!.values),
       forecastMean: forecastAt(f!, nowMs, f!.mean),
@@ -194,6 +197,13 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   const tick = s.plan.tickIntervalMs;
   const requeueAfterMs = tick - (((nowMs % tick) + tick) % tick);
   return { state: next, decision, requeueAfterMs };
+}
+
+/** Says so when the forecast's near term was shifted towards the recent load (level-correction.ts). */
+function levelNote(f: Forecast): string {
+  const c = f.levelCorrection;
+  if (c === 0) return '';
+  return `; forecast level shifted ${c > 0 ? '+' : ''}${(100 * c).toFixed(0)}% towards the last ${formatDuration(TAIL_WINDOW_MS)} of load, fading over hours`;
 }
 
 function planOptions(scaler: Scaler) {

@@ -15,6 +15,7 @@ import { countPresent } from '../core/series.js';
 import { type BucketErrors, calibrateLevels } from './calibrate.js';
 import { type Distribution, distributionQuantile, weightedDistribution } from './distribution.js';
 import { CleanFlag, cleanSeries } from './clean.js';
+import { applyLevelCorrection, tailLevelError, tailSteps } from './level-correction.js';
 import { allModels } from './registry.js';
 import { detectSeasonality, periodsInSteps } from './seasonality.js';
 import type { InsufficientHistory, Model, ModelContext, ModelFit } from './types.js';
@@ -58,6 +59,11 @@ export interface ForecastOptions {
   readonly workingStepMs?: number;
   /** A previous outcome's selection to reuse (skips the model search when still compatible). */
   readonly reuse?: Selection;
+  /**
+   * Shift the near term by how far the last 30 minutes of observed load sit from the model's
+   * forecast for them (level-correction.ts). Default true.
+   */
+  readonly levelCorrection?: boolean;
 }
 
 /** The result of the model search, reusable while the series keeps its step and periods. */
@@ -95,6 +101,8 @@ export interface Forecast {
   readonly periodsMs: readonly number[];
   readonly selection: Selection;
   readonly cleaned: { readonly gaps: number; readonly outliers: number; readonly outages: number; readonly excluded: number };
+  /** Relative level correction applied at the first step (0: none), fading over the next hours. */
+  readonly levelCorrection: number;
   /** The cleaned history at the working step, ending one step before `startMs`. */
   readonly history: Series;
 }
@@ -136,12 +144,15 @@ function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcom
     const { reuse: _stale, ...fresh } = opts;
     return forecastWorking(working, fresh);
   }
-  const found = reusable ?? select(candidates, y, observedLoad(working.values, clean.flags), ctx, h, opts.quantiles ?? []);
+  const truth = observedLoad(working.values, clean.flags);
+  const found = reusable ?? select(candidates, y, truth, ctx, h, opts.quantiles ?? []);
   const chosen = candidates.filter((m) => found.models.includes(m.name));
   // A new search's parameters are refined on the whole history; a reused selection's are used as they are.
   const fits = chosen.map((m) => runModel(m, y, h, withParams(ctx, found.params[m.name], !reusable)));
   const mean = combine(fits.map((f) => f.forecast));
   const selection: Selection = reusable ?? { ...found, params: paramsOf(chosen, fits) };
+  const levelCorrection = opts.levelCorrection === false ? 0 : nearTermLevelError(chosen, y, truth, ctx, selection);
+  applyLevelCorrection(mean, levelCorrection, selection.scaleFloor, working.stepMs);
   const nonNegative = allNonNegative(y);
   if (nonNegative) clampAtZero(mean);
   const quantiles = quantileForecasts(mean, opts.quantiles ?? [], selection, nonNegative);
@@ -156,8 +167,22 @@ function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcom
     periodsMs,
     selection,
     cleaned: clean.counts,
+    levelCorrection,
     history: { startMs: working.startMs, stepMs: working.stepMs, values: y },
   };
+}
+
+/**
+ * The relative level error of the last TAIL_WINDOW_MS (see level-correction.ts): the chosen
+ * models, with the selection's parameters, forecast that window from just before it, and the
+ * observed load there is compared with that forecast. 0 when there is too little history or data.
+ */
+function nearTermLevelError(chosen: readonly Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, sel: Selection): number {
+  const k = tailSteps(ctx.stepMs);
+  const o = y.length - k;
+  if (chosen.some((m) => m.minHistory(ctx) > o)) return 0;
+  const back = combine(chosen.map((m) => runModel(m, y.subarray(0, o), k, withParams(ctx, sel.params[m.name], false)).forecast));
+  return tailLevelError(truth.subarray(o), back, sel.scaleFloor) ?? 0;
 }
 
 /**

@@ -67,6 +67,7 @@ test('the DESIGN.md minimal spec parses with every default filled in', () => {
     refitIntervalMs: HOUR,
     seasonalitiesMs: 'auto',
     excludedWindows: [],
+    levelCorrection: true,
   });
   assert.deepEqual(s.spec.plan, { leadTimeMs: 5 * MIN, tickIntervalMs: MIN, minStepDurationMs: 30 * MIN, scaleDownDelayMs: 30 * MIN });
   assert.equal(s.spec.minReplicas, 2);
@@ -113,6 +114,7 @@ const PROBLEM_CASES: ProblemCase[] = [
   { name: 'missing required target.name', text: edit(MINIMAL, '    name: web', ''), path: 'spec.target.name', at: '  target:', message: /required field is missing/ },
   { name: 'missing required maxReplicas', text: edit(MINIMAL, '  maxReplicas: 50', ''), path: 'spec.maxReplicas', at: 'spec:', message: /required field is missing/ },
   { name: 'missing metadata.name', text: edit(MINIMAL, '  name: web', ''), path: 'metadata.name', at: 'metadata:', message: /required/ },
+  { name: 'wrong type: word for a boolean', text: FORECAST('    levelCorrection: "no"'), path: 'spec.forecast.levelCorrection', at: 'levelCorrection: "no"', message: /expected true or false, got string "no"/ },
   { name: 'wrong type: word for a number', text: edit(MINIMAL, '  maxReplicas: 50', '  maxReplicas: fifty'), path: 'spec.maxReplicas', at: 'maxReplicas: fifty', message: /expected a number, got string "fifty"/ },
   { name: 'wrong type: list for a number', text: edit(MINIMAL, '  minReplicas: 2', '  minReplicas: [2]'), path: 'spec.minReplicas', at: 'minReplicas: [2]', message: /expected a number, got a list/ },
   { name: 'wrong type: scalar for a mapping', text: edit(MINIMAL, '    perReplica: 120        # load one ready replica serves at target', '    perReplica:\n      value: 120'), path: 'spec.capacity.perReplica', at: 'perReplica:', message: /expected a number, got a mapping/ },

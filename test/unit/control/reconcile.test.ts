@@ -12,7 +12,7 @@ const STEP = 5 * MINUTE_MS;
 const T0 = Date.UTC(2024, 0, 1);
 const perDay = DAY_MS / STEP;
 
-function scaler(): Scaler {
+function scaler(forecastExtra = ''): Scaler {
   const r = parseScaler(
     `apiVersion: prescale.dev/v1alpha1
 kind: PredictiveScaler
@@ -21,7 +21,7 @@ spec:
   target: { kind: HorizontalPodAutoscaler, name: web }
   metric: { query: load, step: 5m, history: 14d }
   capacity: { perReplica: 10 }
-  forecast: { horizon: 6h, refitInterval: 1h }
+  forecast: { horizon: 6h, refitInterval: 1h${forecastExtra} }
   plan: { leadTime: 5m }
   minReplicas: 2
   maxReplicas: 50
@@ -60,6 +60,23 @@ test('a healthy pass plans from the forecast and applies a floor inside [min, ma
   assert.ok(r.decision.floor >= 25 && r.decision.floor <= 50, `floor ${r.decision.floor} covers the peak (~30 replicas)`);
   assert.equal(f.applied.length, 1);
   assert.equal(r.requeueAfterMs, MINUTE_MS);
+});
+
+test('the load collapsed 2 hours ago: the floor follows it and the decision says why; with levelCorrection false it holds the pattern', async () => {
+  const collapsed = (now: number): Series => {
+    const h = history(now);
+    const values = h.values.slice();
+    for (let i = values.length - 24; i < values.length; i++) values[i] = values[i]! * 0.1;
+    return { ...h, values };
+  };
+  const on = await reconcile(scaler(), initialState(), fixture({ read: async (now) => collapsed(now) }).deps);
+  const off = await reconcile(scaler(', levelCorrection: false'), initialState(), fixture({ read: async (now) => collapsed(now) }).deps);
+  assert.equal(on.decision.reason, 'PlanApplied');
+  assert.match(on.decision.detail, /forecast level shifted -\d+% towards the last 30m of load/);
+  assert.doesNotMatch(off.decision.detail, /level shifted/);
+  assert.ok(off.decision.floor >= 25, `without the correction the peak is covered: ${off.decision.floor}`);
+  // The plan's first step runs 30 minutes (+ lead), over which a third of the correction has faded.
+  assert.ok(on.decision.floor <= off.decision.floor / 2, `with it the floor follows the load down: ${on.decision.floor} vs ${off.decision.floor}`);
 });
 
 test('Prometheus down after a good pass: the floor is held from the last forecast, never lowered', async () => {

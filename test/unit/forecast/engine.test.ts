@@ -66,6 +66,31 @@ test('an outage (zeros for 3 hours) and a retry storm at the end of history do n
   assert.ok(mean(dirty.mean) > 90, `forecast level ${mean(dirty.mean)} stays near 100`);
 });
 
+test('a load that has collapsed for the last 2 hours: the near term follows it, later hours return to the pattern', () => {
+  const s = daily(21, 50, 100, 4);
+  const dropped = s.values.slice();
+  const n = dropped.length;
+  for (let i = n - 24; i < n; i++) dropped[i] = dropped[i]! * 0.2;
+  const t = truth(s, perDay);
+  const on = forecastSeries({ ...s, values: dropped }, { horizonMs: DAY_MS });
+  const off = forecastSeries({ ...s, values: dropped }, { horizonMs: DAY_MS, levelCorrection: false });
+  assert.ok(on.kind === 'forecast' && off.kind === 'forecast');
+  assert.ok(on.levelCorrection < -0.6, `correction ${on.levelCorrection}`);
+  assert.equal(off.levelCorrection, 0);
+  assert.ok(Math.abs(on.mean[0]! - 0.2 * t[0]!) < 0.15 * t[0]!, `first step ${on.mean[0]} vs the dropped load ${0.2 * t[0]!}`);
+  assert.ok(off.mean[0]! > 0.8 * t[0]!, `without the correction the first step keeps the pattern: ${off.mean[0]}`);
+  const j = 12 * (HOUR_MS / STEP);
+  assert.ok(Math.abs(on.mean[j]! - off.mean[j]!) < 0.01 * t[j]!, `12 h ahead back at the pattern: ${on.mean[j]} vs ${off.mean[j]}`);
+});
+
+test('a load on its usual pattern gets no level correction', () => {
+  for (const seed of [1, 2, 3]) {
+    const f = forecastSeries(daily(21, 50, 100, 8, seed), { horizonMs: DAY_MS });
+    assert.ok(f.kind === 'forecast');
+    assert.equal(f.levelCorrection, 0, `seed ${seed}`);
+  }
+});
+
 const shortCases: Array<[string, number]> = [['two hours', 2 * HOUR_MS], ['eleven hours', 11 * HOUR_MS]];
 for (const [name, ms] of shortCases) {
   test(`${name} of history is insufficient-history, not a number`, () => {
