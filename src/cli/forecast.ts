@@ -3,6 +3,7 @@ import { invalidInput } from '../core/errors.js';
 import { seriesEndMs } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
 import { forecastSeries } from '../forecast/engine.js';
+import { TAIL_WINDOW_MS } from '../forecast/level-correction.js';
 import { onGrid } from '../forecast/grid.js';
 import { readSeriesFile } from '../metrics/file-source.js';
 import { quantileColumn } from './args.js';
@@ -15,6 +16,8 @@ export interface ForecastCommand {
   model: string;
   quantiles: number[];
   output?: string;
+  /** Default true (see forecast/level-correction.ts). */
+  levelCorrection?: boolean;
 }
 
 /**
@@ -30,7 +33,7 @@ export async function runForecast(cmd: ForecastCommand, stderr: NodeJS.WritableS
   const outStart = seriesEndMs(series) + series.stepMs;
   // The working grid must reach past the last output interval.
   const horizonMs = outStart + count * outStep - (seriesEndMs(series) + series.stepMs) + outStep;
-  const result = forecastSeries(series, { horizonMs, model: cmd.model, quantiles: cmd.quantiles });
+  const result = forecastSeries(series, { horizonMs, model: cmd.model, quantiles: cmd.quantiles, levelCorrection: cmd.levelCorrection ?? true });
   if (result.kind === 'insufficient-history') throw invalidInput(`${cmd.input}: ${result.message}`);
 
   const src = (values: Float64Array) => ({ startMs: result.startMs, stepMs: result.stepMs, values });
@@ -44,5 +47,6 @@ export async function runForecast(cmd: ForecastCommand, stderr: NodeJS.WritableS
   await writeOutput(cmd.output, lines.join('\n') + '\n');
   const seasons = result.periodsMs.length ? result.periodsMs.map(formatDuration).join(', ') : 'none';
   const cleaned = Object.entries(result.cleaned).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
-  stderr.write(`prescale: forecast ${count} x ${formatDuration(outStep)} with ${result.model} (seasonality: ${seasons}${cleaned ? `; replaced ${cleaned}` : ''})\n`);
+  const level = result.levelCorrection === 0 ? '' : `; near term shifted ${result.levelCorrection > 0 ? '+' : ''}${(100 * result.levelCorrection).toFixed(0)}% towards the last ${formatDuration(TAIL_WINDOW_MS)} of load`;
+  stderr.write(`prescale: forecast ${count} x ${formatDuration(outStep)} with ${result.model} (seasonality: ${seasons}${cleaned ? `; replaced ${cleaned}` : ''}${level})\n`);
 }

@@ -31,8 +31,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--model <name>', 'auto chooses by rolling-origin backtest').default('auto').argParser((v) => parseModel(v)))
     .option('--quantiles <list>', 'quantile columns to write', (v) => parseQuantiles(v), [0.5, 0.9])
     .option('--output <file>', 'write here instead of stdout (written whole or not at all)')
+    .option('--no-level-correction', 'keep the near term at the model\'s level even when the last 30 minutes of load are far off it')
     .action(async (o) => {
-      await runForecast({ input: o.input, horizonMs: o.horizon, stepMs: o.step, model: o.model, quantiles: o.quantiles, output: o.output }, process.stderr);
+      await runForecast(
+        { input: o.input, horizonMs: o.horizon, stepMs: o.step, model: o.model, quantiles: o.quantiles, output: o.output, levelCorrection: o.levelCorrection },
+        process.stderr,
+      );
     });
 
   program

@@ -235,3 +235,22 @@ describe('a failing --output leaves no partial file', { concurrency: 3 }, () => 
     assert.equal(readFileSync(target, 'utf8'), previous);
   });
 });
+
+test('a load that collapsed for its last 2 hours: the first row follows it (stderr says so); --no-level-correction keeps the pattern', async () => {
+  // The trace with its last 24 samples (2 h) cut to a tenth.
+  const cut = rows.map((r, i) => {
+    if (i < rows.length - 24) return r;
+    const [ts, v] = r.split(',');
+    return `${ts},${Number(v) / 10}`;
+  });
+  const input = writeSeries(tmp.file('collapsed.csv'), cut);
+  const [on, off] = await Promise.all([
+    runCli(['forecast', '--input', input, '--horizon', '6h']),
+    runCli(['forecast', '--input', input, '--horizon', '6h', '--no-level-correction']),
+  ]);
+  const first = (r: CliResult) => Number(okCsv(r).rows[0]![1]);
+  const lastLoad = cut.slice(-6).reduce((a, r) => a + Number(r.split(',')[1]), 0) / 6;
+  assert.match(on.stderr, /near term shifted -\d+% towards the last 30m of load/);
+  assert.doesNotMatch(off.stderr, /near term shifted/);
+  assert.ok(Math.abs(first(on) - lastLoad) < Math.abs(first(off) - lastLoad) / 3, `first mean ${first(on)} (off: ${first(off)}) vs the recent load ${lastLoad}`);
+});
