@@ -106,6 +106,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
           ...(s.forecast.seasonalitiesMs === 'auto' ? {} : { seasonalitiesMs: s.forecast.seasonalitiesMs }),
           maxHistoryMs: s.metric.historyMs,
           levelCorrection: s.forecast.levelCorrection,
+          ...(state.forecast ? { previous: { startMs: state.forecast.startMs, stepMs: state.forecast.stepMs, values: state.forecast.modelMean } } : {}),
           ...(reuse ? { reuse } : {}),
         });
         if (outcome.kind === 'forecast') {

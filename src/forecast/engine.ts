@@ -64,6 +64,12 @@ export interface ForecastOptions {
    * forecast for them (level-correction.ts). Default true.
    */
   readonly levelCorrection?: boolean;
+  /**
+   * An earlier forecast's `modelMean` (a control loop passes its last refit's): when it covers the
+   * last TAIL_WINDOW_MS at the working step, the level correction compares the load there with it
+   * instead of running the models once more to forecast that window.
+   */
+  readonly previous?: Series;
 }
 
 /** The result of the model search, reusable while the series keeps its step and periods. */
@@ -103,6 +109,8 @@ export interface Forecast {
   readonly cleaned: { readonly gaps: number; readonly outliers: number; readonly outages: number; readonly excluded: number };
   /** Relative level correction applied at the first step (0: none), fading over the next hours. */
   readonly levelCorrection: number;
+  /** The models' mean forecast before the level correction (for the next refit's `previous`). */
+  readonly modelMean: Float64Array;
   /** The cleaned history at the working step, ending one step before `startMs`. */
   readonly history: Series;
 }
@@ -151,7 +159,8 @@ function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcom
   const fits = chosen.map((m) => runModel(m, y, h, withParams(ctx, found.params[m.name], !reusable)));
   const mean = combine(fits.map((f) => f.forecast));
   const selection: Selection = reusable ?? { ...found, params: paramsOf(chosen, fits) };
-  const levelCorrection = opts.levelCorrection === false ? 0 : nearTermLevelError(chosen, y, truth, ctx, selection);
+  const modelMean = mean.slice();
+  const levelCorrection = opts.levelCorrection === false ? 0 : nearTermLevelError(chosen, y, truth, ctx, selection, opts.previous);
   applyLevelCorrection(mean, levelCorrection, selection.scaleFloor, working.stepMs);
   const nonNegative = allNonNegative(y);
   if (nonNegative) clampAtZero(mean);
@@ -168,6 +177,7 @@ function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcom
     selection,
     cleaned: clean.counts,
     levelCorrection,
+    modelMean,
     history: { startMs: working.startMs, stepMs: working.stepMs, values: y },
   };
 }
@@ -177,12 +187,23 @@ function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcom
  * models, with the selection's parameters, forecast that window from just before it, and the
  * observed load there is compared with that forecast. 0 when there is too little history or data.
  */
-function nearTermLevelError(chosen: readonly Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, sel: Selection): number {
+function nearTermLevelError(chosen: readonly Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, sel: Selection, previous?: Series): number {
   const k = tailSteps(ctx.stepMs);
   const o = y.length - k;
-  if (chosen.some((m) => m.minHistory(ctx) > o)) return 0;
-  const back = combine(chosen.map((m) => runModel(m, y.subarray(0, o), k, withParams(ctx, sel.params[m.name], false)).forecast));
+  if (o <= 0) return 0;
+  let back = previous ? coveredTail(previous, ctx.startMs + o * ctx.stepMs, ctx.stepMs, k) : undefined;
+  if (!back) {
+    if (chosen.some((m) => m.minHistory(ctx) > o)) return 0;
+    back = combine(chosen.map((m) => runModel(m, y.subarray(0, o), k, withParams(ctx, sel.params[m.name], false)).forecast));
+  }
   return tailLevelError(truth.subarray(o), back, sel.scaleFloor) ?? 0;
+}
+
+/** `s`'s values for the k steps from fromMs, if s is on that grid and covers them all. */
+function coveredTail(s: Series, fromMs: number, stepMs: number, k: number): Float64Array | undefined {
+  if (s.stepMs !== stepMs || (fromMs - s.startMs) % stepMs !== 0) return undefined;
+  const i = (fromMs - s.startMs) / stepMs;
+  return i >= 0 && i + k <= s.values.length ? s.values.subarray(i, i + k) : undefined;
 }
 
 /**

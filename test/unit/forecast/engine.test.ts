@@ -83,6 +83,32 @@ test('a load that has collapsed for the last 2 hours: the near term follows it, 
   assert.ok(Math.abs(on.mean[j]! - off.mean[j]!) < 0.01 * t[j]!, `12 h ahead back at the pattern: ${on.mean[j]} vs ${off.mean[j]}`);
 });
 
+test('the level correction compares the tail with a previous forecast that covers it, and runs the models when none does', () => {
+  const s = daily(21, 50, 100, 4);
+  const dropped = s.values.slice();
+  const n = dropped.length;
+  for (let i = n - 24; i < n; i++) dropped[i] = dropped[i]! * 0.2;
+  const series = { ...s, values: dropped };
+  const own = forecastSeries(series, { horizonMs: DAY_MS });
+  assert.ok(own.kind === 'forecast' && own.levelCorrection < -0.6);
+  // A previous forecast (from an hour earlier) that expected the drop: nothing to correct.
+  const hourAgo = n - 12;
+  const expected: Series = { startMs: T0 + hourAgo * STEP, stepMs: STEP, values: dropped.slice(hourAgo) };
+  const told = forecastSeries(series, { horizonMs: DAY_MS, previous: expected });
+  assert.ok(told.kind === 'forecast');
+  assert.equal(told.levelCorrection, 0);
+  // One that does not reach the tail, or sits off the grid, is not used.
+  for (const previous of [{ ...expected, values: expected.values.subarray(0, 3) }, { ...expected, startMs: expected.startMs + MINUTE_MS }]) {
+    const f = forecastSeries(series, { horizonMs: DAY_MS, previous });
+    assert.ok(f.kind === 'forecast');
+    assert.equal(f.levelCorrection, own.levelCorrection);
+  }
+  // modelMean is the forecast before the correction.
+  const off = forecastSeries(series, { horizonMs: DAY_MS, levelCorrection: false });
+  assert.ok(off.kind === 'forecast');
+  assert.deepEqual(Array.from(own.modelMean), Array.from(off.mean));
+});
+
 test('a load on its usual pattern gets no level correction', () => {
   for (const seed of [1, 2, 3]) {
     const f = forecastSeries(daily(21, 50, 100, 8, seed), { horizonMs: DAY_MS });
