@@ -207,7 +207,8 @@ function levelNote(f: Forecast): string {
   return `; forecast level shifted ${c > 0 ? '+' : ''}${(100 * c).toFixed(0)}% towards the last ${formatDuration(TAIL_WINDOW_MS)} of load, fading over hours`;
 }
 
-function planOptions(scaler: Scaler) {
+/** The planner's options from a spec (also what the scaling benchmark's perfect-forecast reference plans with). */
+export function planOptions(scaler: Scaler) {
   const s = scaler.spec;
   return {
     perReplica: s.capacity.perReplica,
