@@ -52,8 +52,9 @@ const REPLAY_DAYS = 60;
 /**
  * `perfect` is a reference, not a policy anyone can run: the same plan rules (and HPA) fed the load
  * that actually came, at the trace's own step, as the forecast. What no forecaster can beat with
- * these plan settings: the gap between it and the oracle is the plan's (lead time, step length),
- * the gap between predictive and it is the forecast's.
+ * these plan settings: the gap between it and the oracle is the plan's (lead time, step length);
+ * the gap between predictive and it is the forecast's, plus the loop's 5-minute working step
+ * (see perfectForecastFloor).
  */
 const POLICIES = ['predictive', 'hpa', 'last-week', 'perfect'] as const;
 type PolicyName = (typeof POLICIES)[number];
@@ -212,8 +213,11 @@ function figures(s: ScalingScore): PolicyFigures {
 
 /**
  * The floor the control loop would apply if its forecast were the load that actually came: at
- * every tick, buildPlan on the next forecast.horizon of the real load (gaps as 0), with the floor
- * applied so far, exactly as reconcile plans from a forecast. Called in time order (simulateHpa).
+ * every tick, buildPlan on the next forecast.horizon of the real load, with the floor applied so
+ * far, as reconcile plans from a forecast. Called in time order (simulateHpa). Where it differs
+ * from the loop, it is kinder: it plans at the trace's own step (1-minute peaks, where the loop
+ * forecasts 5-minute means), the first value is the interval holding `now`, and the horizon is
+ * always whole; gaps and the time past the trace's end count as load 0 (the floor may drop there).
  */
 function perfectForecastFloor(scaler: Scaler, load: Series): (tMs: number) => number {
   const s = scaler.spec;

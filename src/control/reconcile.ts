@@ -15,9 +15,10 @@ import type { Clock } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import type { Series } from '../core/series.js';
+import { formatTimestamp } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
 import { type Forecast, forecastSeries } from '../forecast/engine.js';
-import { TAIL_WINDOW_MS } from '../forecast/level-correction.js';
+import { tailSteps } from '../forecast/level-correction.js';
 import { buildPlan, floorAt, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
 import type { Actuator } from '../actuate/actuator.js';
 
@@ -143,7 +144,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   let decision: Decision;
   if (planned !== undefined && plan) {
     const step = stepAt(plan, nowMs)!;
-    const detail = step.reason.detail + levelNote(f!);
+    const detail = step.reason.detail + levelNote(f!, next.forecastAtMs!);
     decision = {
       atMs: nowMs,
       floor: planned,
@@ -200,11 +201,12 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   return { state: next, decision, requeueAfterMs };
 }
 
-/** Says so when the forecast's near term was shifted towards the recent load (level-correction.ts). */
-function levelNote(f: Forecast): string {
-  const c = f.levelCorrection;
-  if (c === 0) return '';
-  return `; forecast level shifted ${c > 0 ? '+' : ''}${(100 * c).toFixed(0)}% towards the last ${formatDuration(TAIL_WINDOW_MS)} of load, fading over hours`;
+/** Says so when the last refit shifted the forecast's near term towards the recent load (level-correction.ts). */
+function levelNote(f: Forecast, refitAtMs: number): string {
+  const pct = Math.round(100 * f.levelCorrection);
+  if (pct === 0) return '';
+  const window = formatDuration(tailSteps(f.stepMs) * f.stepMs);
+  return `; the ${formatTimestamp(refitAtMs)} refit shifted the forecast ${pct > 0 ? '+' : ''}${pct}% towards the last ${window} of load (fading over hours)`;
 }
 
 /** The planner's options from a spec (also what the scaling benchmark's perfect-forecast reference plans with). */

@@ -15,7 +15,7 @@ import { countPresent } from '../core/series.js';
 import { type BucketErrors, calibrateLevels } from './calibrate.js';
 import { type Distribution, distributionQuantile, weightedDistribution } from './distribution.js';
 import { CleanFlag, cleanSeries } from './clean.js';
-import { applyLevelCorrection, tailLevelError, tailSteps } from './level-correction.js';
+import { applyLevelShift, type LevelShift, tailLevelShift, tailSteps } from './level-correction.js';
 import { allModels } from './registry.js';
 import { detectSeasonality, periodsInSteps } from './seasonality.js';
 import type { InsufficientHistory, Model, ModelContext, ModelFit } from './types.js';
@@ -38,6 +38,8 @@ const ERROR_HALF_LIFE = 5;
 const MAX_ERROR_ORIGINS = 14;
 /** Horizon buckets for the error quantiles. */
 const MAX_BUCKETS = 8;
+/** A previous forecast made longer than this before the level-correction window is not used for it. */
+const MAX_PREVIOUS_AGE_MS = 2 * HOUR_MS;
 
 export interface ExcludedWindow {
   readonly fromMs: number;
@@ -65,8 +67,9 @@ export interface ForecastOptions {
    */
   readonly levelCorrection?: boolean;
   /**
-   * An earlier forecast's `modelMean` (a control loop passes its last refit's): when it covers the
-   * last TAIL_WINDOW_MS at the working step, the level correction compares the load there with it
+   * An earlier forecast's `modelMean` (a control loop passes its last refit's, with its selection
+   * as `reuse`): when the selection is reused and it covers the last TAIL_WINDOW_MS at the working
+   * step, made at most 2 hours before, the level correction compares the load there with it
    * instead of running the models once more to forecast that window.
    */
   readonly previous?: Series;
@@ -107,7 +110,11 @@ export interface Forecast {
   readonly periodsMs: readonly number[];
   readonly selection: Selection;
   readonly cleaned: { readonly gaps: number; readonly outliers: number; readonly outages: number; readonly excluded: number };
-  /** Relative level correction applied at the first step (0: none), fading over the next hours. */
+  /**
+   * The level correction (level-correction.ts) relative to the forecast's level over the last 30
+   * minutes: e.g. -0.7 when the near term was shifted down by 70% of it (fading over the next
+   * hours); 0 when there was none.
+   */
   readonly levelCorrection: number;
   /** The models' mean forecast before the level correction (for the next refit's `previous`). */
   readonly modelMean: Float64Array;
@@ -160,8 +167,10 @@ function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcom
   const mean = combine(fits.map((f) => f.forecast));
   const selection: Selection = reusable ?? { ...found, params: paramsOf(chosen, fits) };
   const modelMean = mean.slice();
-  const levelCorrection = opts.levelCorrection === false ? 0 : nearTermLevelError(chosen, y, truth, ctx, selection, opts.previous);
-  applyLevelCorrection(mean, levelCorrection, selection.scaleFloor, working.stepMs);
+  // The previous forecast is only comparable when it came from the same selection (models and parameters).
+  const level = opts.levelCorrection === false ? undefined : nearTermLevelShift(chosen, y, truth, ctx, selection, reusable ? opts.previous : undefined);
+  applyLevelShift(mean, level?.shift ?? 0, working.stepMs);
+  const levelCorrection = level?.relative ?? 0;
   const nonNegative = allNonNegative(y);
   if (nonNegative) clampAtZero(mean);
   const quantiles = quantileForecasts(mean, opts.quantiles ?? [], selection, nonNegative);
@@ -183,20 +192,23 @@ function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcom
 }
 
 /**
- * The relative level error of the last TAIL_WINDOW_MS (see level-correction.ts): the chosen
- * models, with the selection's parameters, forecast that window from just before it, and the
- * observed load there is compared with that forecast. 0 when there is too little history or data.
+ * The level shift for the near term (level-correction.ts): the observed load over the last
+ * TAIL_WINDOW_MS against what the chosen models forecast for it: `previous` (the last refit's
+ * modelMean, same selection) when it covers the window and was made at most MAX_PREVIOUS_AGE_MS
+ * before it, else the models run once more, with the selection's parameters, from just before
+ * the window. Undefined when there is too little history or data.
  */
-function nearTermLevelError(chosen: readonly Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, sel: Selection, previous?: Series): number {
+function nearTermLevelShift(chosen: readonly Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, sel: Selection, previous?: Series): LevelShift | undefined {
   const k = tailSteps(ctx.stepMs);
   const o = y.length - k;
-  if (o <= 0) return 0;
-  let back = previous ? coveredTail(previous, ctx.startMs + o * ctx.stepMs, ctx.stepMs, k) : undefined;
+  if (o <= 0) return undefined;
+  const fromMs = ctx.startMs + o * ctx.stepMs;
+  let back = previous && fromMs - previous.startMs <= MAX_PREVIOUS_AGE_MS ? coveredTail(previous, fromMs, ctx.stepMs, k) : undefined;
   if (!back) {
-    if (chosen.some((m) => m.minHistory(ctx) > o)) return 0;
+    if (chosen.some((m) => m.minHistory(ctx) > o)) return undefined;
     back = combine(chosen.map((m) => runModel(m, y.subarray(0, o), k, withParams(ctx, sel.params[m.name], false)).forecast));
   }
-  return tailLevelError(truth.subarray(o), back, sel.scaleFloor) ?? 0;
+  return tailLevelShift(truth.subarray(o), back, sel.scaleFloor);
 }
 
 /** `s`'s values for the k steps from fromMs, if s is on that grid and covers them all. */

@@ -5,26 +5,28 @@
  * the load has had for the last half hour: a burst has just ended, the load collapsed and stays
  * down (nab_grok_asg_cpu_5min's last two days, crane_cpu_5 after its night bursts), or it runs
  * well above the pattern. Planning from such a forecast holds a floor of 20 replicas for 5 of
- * need for hours, until the next model search. The correction measures how far the last
- * TAIL_WINDOW_MS of observed load sit from what the model forecast for them from just before that
- * window, and shifts the forecast by that relative error, fading with time constant FADE_MS, so
- * the near term follows the load and the later hours return to the pattern.
+ * need for hours, until the next model search. The correction compares the last TAIL_WINDOW_MS
+ * of observed load with what the models forecast for that window (the engine either runs them
+ * from just before the window or takes the previous refit's forecast of it), and shifts the
+ * forecast by the median miss, in load units, fading with time constant FADE_MS: the near term
+ * follows the load and the later hours return to the pattern.
  *
- * Only the part of the tail's median error beyond two standard errors of that median is applied
+ * Only the part of the median miss beyond DEADBAND_SE standard errors of that median is applied
  * (the spread measured on the tail itself, so a regime change that has widened the model's error
  * distribution does not hide it): a tail inside its own noise changes nothing, a collapse of the
  * load with little noise left is followed almost whole, and the correction grows continuously
- * with the miss. Both ways: a load well above the pattern raises the near term too. Cleaning is
- * unchanged: an outage is still not learned as the pattern; only the next hours' level follows it.
+ * with the miss. In load units, so a load of 20 above a forecast of ~0 adds ~20, never a multiple
+ * of the forecast. Both ways: a load above the pattern is the next ramp's starting point. Cleaning
+ * is unchanged: an outage is still not learned as the pattern; only the next hours follow it.
  *
- * Measured on the scaling benchmark (p80 plan, Nov 2026): nab_grok_asg cost 1.36x -> 1.14x the
- * oracle, crane_cpu_5 1.76x -> 1.46x, uk_academic shortfall 0.22 -> 0.07 % of demand; a little
- * dearer on some noisy traces (crane_cpu_1 1.39x -> 1.46x). Taking the deadband from the model's
+ * Measured on the scaling benchmark (p80 plan, Nov 2026; BENCHMARKS.md): nab_grok_asg cost 1.36x
+ * -> 1.12x the oracle, crane_cpu_5 1.76x -> ~1.5x, uk_academic shortfall 0.22 -> ~0.08 % of demand;
+ * dearer on some noisy traces (crane_cpu_1 1.39x -> ~1.47x). Taking the deadband from the model's
  * error distribution instead missed grok's second day of ~0 load (its errors had absorbed the
  * drop); correcting downwards only cut cost further but raised shortfall on most traces.
  */
 import { HOUR_MS, MINUTE_MS } from '../core/duration.js';
-import { median } from './linalg.js';
+import { MAD_TO_SIGMA, mad, median } from './linalg.js';
 
 /** How much recent observed load the correction looks at, ms. */
 export const TAIL_WINDOW_MS = 30 * MINUTE_MS;
@@ -34,42 +36,51 @@ const MIN_TAIL_POINTS = 3;
 export const FADE_MS = 2 * HOUR_MS;
 /** A tail median within this many standard errors of the forecast changes nothing. */
 const DEADBAND_SE = 2;
+/** Standard error of a sample median is ~1.2533 sigma / sqrt(k) (normal data). */
+const MEDIAN_SE = 1.2533;
 
 /** The window, in steps of `stepMs`. */
 export function tailSteps(stepMs: number): number {
   return Math.max(MIN_TAIL_POINTS, Math.round(TAIL_WINDOW_MS / stepMs));
 }
 
-/**
- * The relative level error to apply at horizon 0: the median m of (observed - forecast) / scale
- * over the tail, less the deadband of DEADBAND_SE standard errors of that median (0 inside it).
- * `truth` and `back` cover the same tail (NaN = not observed); undefined when under half of it
- * was observed.
- */
-export function tailLevelError(truth: Float64Array, back: Float64Array, scaleFloor: number): number | undefined {
-  const rel: number[] = [];
-  for (let i = 0; i < truth.length; i++) {
-    const a = truth[i]!;
-    if (Number.isNaN(a)) continue;
-    rel.push((a - back[i]!) / Math.max(Math.abs(back[i]!), scaleFloor));
-  }
-  if (rel.length * 2 < truth.length || rel.length === 0) return undefined;
-  const med = median(rel);
-  // Standard error of a median: 1.2533 sigma / sqrt(k), sigma estimated as 1.4826 MAD.
-  const se = (1.2533 * 1.4826 * median(rel.map((r) => Math.abs(r - med)))) / Math.sqrt(rel.length);
-  const lo = -DEADBAND_SE * se;
-  const hi = DEADBAND_SE * se;
-  return med - Math.min(hi, Math.max(lo, med));
+export interface LevelShift {
+  /** Load units to add at horizon 0 (0: none). */
+  readonly shift: number;
+  /** The shift relative to the forecast's level over the tail (for messages). */
+  readonly relative: number;
 }
 
-/** Shifts `mean` in place by `error` (relative, at horizon 0), fading with FADE_MS. */
-export function applyLevelCorrection(mean: Float64Array, error: number, scaleFloor: number, stepMs: number): void {
-  if (error === 0) return;
+/**
+ * The shift to apply: the median of observed - forecast over the tail, less the deadband of
+ * DEADBAND_SE standard errors of that median (0 inside it). `truth` and `back` cover the same
+ * tail (NaN = not observed); undefined when under half of it was observed or the forecast is not
+ * finite there.
+ */
+export function tailLevelShift(truth: Float64Array, back: Float64Array, scaleFloor: number): LevelShift | undefined {
+  const diff: number[] = [];
+  let level = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const a = truth[i]!;
+    const f = back[i]!;
+    if (!Number.isFinite(f)) return undefined;
+    level += Math.abs(f);
+    if (!Number.isNaN(a)) diff.push(a - f);
+  }
+  if (diff.length === 0 || diff.length * 2 < truth.length) return undefined;
+  const med = median(diff);
+  const se = (MEDIAN_SE * MAD_TO_SIGMA * mad(diff, med)) / Math.sqrt(diff.length);
+  const shift = med - Math.min(DEADBAND_SE * se, Math.max(-DEADBAND_SE * se, med));
+  return { shift, relative: shift / Math.max(level / truth.length, scaleFloor) };
+}
+
+/** Adds `shift` (load units, at horizon 0) to `mean` in place, fading with FADE_MS. */
+export function applyLevelShift(mean: Float64Array, shift: number, stepMs: number): void {
+  if (shift === 0) return;
   const decay = Math.exp(-stepMs / FADE_MS);
   let w = 1;
   for (let j = 0; j < mean.length; j++) {
     w *= decay;
-    mean[j] = mean[j]! + error * w * Math.max(Math.abs(mean[j]!), scaleFloor);
+    mean[j] = mean[j]! + shift * w;
   }
 }
-

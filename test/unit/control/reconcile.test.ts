@@ -63,20 +63,39 @@ test('a healthy pass plans from the forecast and applies a floor inside [min, ma
 });
 
 test('the load collapsed 2 hours ago: the floor follows it and the decision says why; with levelCorrection false it holds the pattern', async () => {
-  const collapsed = (now: number): Series => {
+  const collapsedSince = (fromMs: number) => (now: number): Series => {
     const h = history(now);
     const values = h.values.slice();
-    for (let i = values.length - 24; i < values.length; i++) values[i] = values[i]! * 0.1;
+    for (let i = 0; i < values.length; i++) if (h.startMs + i * STEP >= fromMs) values[i] = values[i]! * 0.1;
     return { ...h, values };
   };
-  const on = await reconcile(scaler(), initialState(), fixture({ read: async (now) => collapsed(now) }).deps);
-  const off = await reconcile(scaler(', levelCorrection: false'), initialState(), fixture({ read: async (now) => collapsed(now) }).deps);
-  assert.equal(on.decision.reason, 'PlanApplied');
-  assert.match(on.decision.detail, /forecast level shifted -\d+% towards the last 30m of load/);
-  assert.doesNotMatch(off.decision.detail, /level shifted/);
+  const start = T0 + 14 * DAY_MS + 6 * HOUR_MS; // the fixture's clock
+  const read = collapsedSince(start - 2 * HOUR_MS);
+  const on = fixture({ read: async (now) => read(now) });
+  const first = await reconcile(scaler(), initialState(), on.deps);
+  const off = await reconcile(scaler(', levelCorrection: false'), initialState(), fixture({ read: async (now) => read(now) }).deps);
+  assert.equal(first.decision.reason, 'PlanApplied');
+  assert.match(first.decision.detail, /; the 2024-01-15T06:00:00Z refit shifted the forecast -\d+% towards the last 30m of load \(fading over hours\)/);
+  assert.doesNotMatch(off.decision.detail, /shifted/);
   assert.ok(off.decision.floor >= 25, `without the correction the peak is covered: ${off.decision.floor}`);
-  // The plan's first step runs 30 minutes (+ lead), over which a third of the correction has faded.
-  assert.ok(on.decision.floor <= off.decision.floor / 2, `with it the floor follows the load down: ${on.decision.floor} vs ${off.decision.floor}`);
+  // The plan's first step runs 30 minutes (+ lead), over which a quarter of the shift has faded.
+  assert.ok(first.decision.floor <= off.decision.floor / 2, `with it the floor follows the load down: ${first.decision.floor} vs ${off.decision.floor}`);
+
+  // An hour later the refit compares the tail with the first refit's own (uncorrected) forecast of
+  // it, which did not expect the drop either: still corrected, the floor still down.
+  on.clock.advance(HOUR_MS);
+  const second = await reconcile(scaler(), first.state, on.deps);
+  assert.equal(second.state.forecastAtMs, start + HOUR_MS);
+  assert.equal(second.state.forecast!.selection, first.state.forecast!.selection, 'the selection is reused');
+  assert.match(second.decision.detail, /the 2024-01-15T07:00:00Z refit shifted the forecast -\d+%/);
+  assert.ok(second.decision.floor <= off.decision.floor / 2, `floor ${second.decision.floor}`);
+
+  // Had the first refit forecast the drop (its modelMean at the dropped level), there is nothing
+  // left to correct: proof that the refit reads the previous forecast rather than rerunning the models.
+  const fake = first.state.forecast!;
+  const expecting = { ...first.state, forecast: { ...fake, modelMean: fake.modelMean.map((v) => v * 0.1) } };
+  const third = await reconcile(scaler(), expecting, on.deps);
+  assert.doesNotMatch(third.decision.detail, /shifted/);
 });
 
 test('Prometheus down after a good pass: the floor is held from the last forecast, never lowered', async () => {

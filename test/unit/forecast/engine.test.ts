@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS } from '../../../src/core/duration.js';
 import type { Series } from '../../../src/core/series.js';
 import { coverage, mae } from '../../../src/forecast/accuracy.js';
-import { forecastSeries, toWorkingResolution } from '../../../src/forecast/engine.js';
+import { type ForecastOptions, forecastSeries, toWorkingResolution } from '../../../src/forecast/engine.js';
 import { seasonalNaive } from '../../../src/forecast/models/seasonal-naive.js';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -83,7 +83,7 @@ test('a load that has collapsed for the last 2 hours: the near term follows it, 
   assert.ok(Math.abs(on.mean[j]! - off.mean[j]!) < 0.01 * t[j]!, `12 h ahead back at the pattern: ${on.mean[j]} vs ${off.mean[j]}`);
 });
 
-test('the level correction compares the tail with a previous forecast that covers it, and runs the models when none does', () => {
+test('the level correction compares the tail with the previous forecast of the same selection, and runs the models otherwise', () => {
   const s = daily(21, 50, 100, 4);
   const dropped = s.values.slice();
   const n = dropped.length;
@@ -91,21 +91,36 @@ test('the level correction compares the tail with a previous forecast that cover
   const series = { ...s, values: dropped };
   const own = forecastSeries(series, { horizonMs: DAY_MS });
   assert.ok(own.kind === 'forecast' && own.levelCorrection < -0.6);
+  const reuse = own.selection;
+  // The models rerun (no previous) with the same selection: the same correction.
+  const rerun = forecastSeries(series, { horizonMs: DAY_MS, reuse });
+  assert.ok(rerun.kind === 'forecast');
+  assert.equal(rerun.levelCorrection, own.levelCorrection);
   // A previous forecast (from an hour earlier) that expected the drop: nothing to correct.
   const hourAgo = n - 12;
   const expected: Series = { startMs: T0 + hourAgo * STEP, stepMs: STEP, values: dropped.slice(hourAgo) };
-  const told = forecastSeries(series, { horizonMs: DAY_MS, previous: expected });
+  const told = forecastSeries(series, { horizonMs: DAY_MS, reuse, previous: expected });
   assert.ok(told.kind === 'forecast');
   assert.equal(told.levelCorrection, 0);
-  // One that does not reach the tail, or sits off the grid, is not used.
-  for (const previous of [{ ...expected, values: expected.values.subarray(0, 3) }, { ...expected, startMs: expected.startMs + MINUTE_MS }]) {
-    const f = forecastSeries(series, { horizonMs: DAY_MS, previous });
+  // Not used: without the selection it came from (a new search), short of the tail, off the grid,
+  // or made more than 2 hours before the tail.
+  const threeHoursAgo = n - 36;
+  const old: Series = { startMs: T0 + threeHoursAgo * STEP, stepMs: STEP, values: dropped.slice(threeHoursAgo) };
+  const unused: Array<[string, ForecastOptions]> = [
+    ['no reuse', { horizonMs: DAY_MS, previous: expected }],
+    ['short', { horizonMs: DAY_MS, reuse, previous: { ...expected, values: expected.values.subarray(0, 3) } }],
+    ['off the grid', { horizonMs: DAY_MS, reuse, previous: { ...expected, startMs: expected.startMs + MINUTE_MS } }],
+    ['too old', { horizonMs: DAY_MS, reuse, previous: old }],
+  ];
+  for (const [name, opts] of unused) {
+    const f = forecastSeries(series, opts);
     assert.ok(f.kind === 'forecast');
-    assert.equal(f.levelCorrection, own.levelCorrection);
+    assert.equal(f.levelCorrection, own.levelCorrection, name);
   }
   // modelMean is the forecast before the correction.
   const off = forecastSeries(series, { horizonMs: DAY_MS, levelCorrection: false });
   assert.ok(off.kind === 'forecast');
+  assert.deepEqual(Array.from(own.modelMean), Array.from(off.modelMean));
   assert.deepEqual(Array.from(own.modelMean), Array.from(off.mean));
 });
 
