@@ -19,8 +19,8 @@
  * - the last 60 days of worldcup98_1min (1-minute samples) replay through replayPredictive, what
  *   `prescale dry-run` runs, in < 10 s; the whole `prescale dry-run` process is timed as well.
  *
- * Run alone: `node --import tsx bench/scaling.ts [--scaler FILE] [--no-replay] [TRACE...]` prints the
- * Markdown tables and the verdicts (progress on stderr).
+ * Run alone: `node --import tsx bench/scaling.ts [--scaler FILE] [--no-replay] [--perfect-scale X]
+ * [TRACE...]` prints the Markdown tables and the verdicts (progress on stderr).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,6 +123,11 @@ export interface ScalingOptions {
   traces?: string[];
   /** Measure the 60-day replay (default true). */
   replay?: boolean;
+  /**
+   * The perfect-forecast reference plans from the real load times this (default 1): below 1 it
+   * shows what covering less than all of the need would cost even with a perfect forecast.
+   */
+  perfectScale?: number;
   log?: (line: string) => void;
 }
 
@@ -153,7 +158,7 @@ export async function benchScaling(fixtures: string, opts: ScalingOptions = {}):
     const t0 = performance.now();
     const run = await runPolicies(scaler, new RecordedSource(load, trace), load, range);
     const seconds = (performance.now() - t0) / 1000;
-    const perfect = scoreTrace(simulate(scaler, load, range, perfectForecastFloor(scaler, load)), scaler);
+    const perfect = scoreTrace(simulate(scaler, load, range, perfectForecastFloor(scaler, load, opts.perfectScale ?? 1)), scaler);
     const get = (name: PolicyName): ScalingScore => (name === 'perfect' ? perfect : run.policies.find((p) => p.name === name)!.score);
     const policies = Object.fromEntries(POLICIES.map((p) => [p, figures(get(p))])) as Record<PolicyName, PolicyFigures>;
     rows.push({
@@ -219,7 +224,7 @@ function figures(s: ScalingScore): PolicyFigures {
  * forecasts 5-minute means), the first value is the interval holding `now`, and the horizon is
  * always whole; gaps and the time past the trace's end count as load 0 (the floor may drop there).
  */
-function perfectForecastFloor(scaler: Scaler, load: Series): (tMs: number) => number {
+function perfectForecastFloor(scaler: Scaler, load: Series, scale: number): (tMs: number) => number {
   const s = scaler.spec;
   const opts = planOptions(scaler);
   const tick = s.plan.tickIntervalMs;
@@ -235,7 +240,7 @@ function perfectForecastFloor(scaler: Scaler, load: Series): (tMs: number) => nu
     const i0 = Math.floor((now - load.startMs) / load.stepMs);
     for (let j = 0; j < n; j++) {
       const v = load.values[i0 + j];
-      values[j] = v === undefined || Number.isNaN(v) ? 0 : v;
+      values[j] = v === undefined || Number.isNaN(v) ? 0 : v * scale;
     }
     const plan = buildPlan({ startMs: load.startMs + i0 * load.stepMs, stepMs: load.stepMs, values }, now, opts, applied);
     floor = floorAt(plan, now) ?? floor;
@@ -381,9 +386,13 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const args = process.argv.slice(2);
   const at = args.indexOf('--scaler');
   const scalerFile = at >= 0 ? args[at + 1] : undefined;
-  const traces = args.filter((a, i) => !a.startsWith('--') && !(at >= 0 && i === at + 1));
+  const ps = args.indexOf('--perfect-scale');
+  const perfectScale = ps >= 0 ? Number(args[ps + 1]) : 1;
+  if (!(perfectScale > 0)) throw new Error(`--perfect-scale: ${args[ps + 1]} is not a number > 0`);
+  const traces = args.filter((a, i) => !a.startsWith('--') && !(at >= 0 && i === at + 1) && !(ps >= 0 && i === ps + 1));
   const result = await benchScaling(join(ROOT, 'fixtures', 'traces'), {
     ...(scalerFile ? { scalerFile } : {}),
+    perfectScale,
     ...(traces.length > 0 ? { traces } : {}),
     replay: !args.includes('--no-replay'),
   });
