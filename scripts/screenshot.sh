@@ -29,6 +29,7 @@ trap 'rm -rf "$profile"' EXIT
 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
   --user-data-dir="$profile" --hide-scrollbars \
+  --run-all-compositor-stages-before-draw --virtual-time-budget=5000 \
   --window-size="$width,$height" --screenshot="$out_abs" "file://$in_abs" >/dev/null 2>&1 || {
   echo "$0: chromium failed to render $in" >&2
   exit 1

@@ -201,10 +201,13 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   return { state: next, decision, requeueAfterMs };
 }
 
+/** Shifts smaller than this (percent) are applied but not mentioned: they rarely change a step. */
+const LEVEL_NOTE_MIN_PCT = 5;
+
 /** Says so when the last refit shifted the forecast's near term towards the recent load (level-correction.ts). */
 function levelNote(f: Forecast, refitAtMs: number): string {
   const pct = Math.round(100 * f.levelCorrection);
-  if (pct === 0) return '';
+  if (Math.abs(pct) < LEVEL_NOTE_MIN_PCT) return '';
   const window = formatDuration(tailSteps(f.stepMs) * f.stepMs);
   return `; the ${formatTimestamp(refitAtMs)} refit shifted the forecast ${pct > 0 ? '+' : ''}${pct}% towards the last ${window} of load (fading over hours)`;
 }
