@@ -175,14 +175,17 @@ export async function benchSpeed(fixtures: string, cli: string): Promise<SpeedRe
     const runs = timeRuns(9);
     const out = execFileSync('Rscript', [join(import.meta.dirname, 'r', 'peers.R'), jobs], { encoding: 'utf8' });
     runs.push(...timeRuns(9));
-    const [, , , rMedian, rMin] = out.trim().split(' ').map(Number);
+    const [, , , rMedian, rMin] = out.trim().split('\n').pop()!.trim().split(/\s+/).map(Number);
     const procRuns: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
       execFileSync(process.execPath, [cli, 'forecast', '--input', csv, '--horizon', '1d', '--output', join(dir, 'out.csv')], { stdio: 'ignore' });
       procRuns.push(performance.now() - t0);
     }
-    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+    const median = (a: number[]) => {
+      const s = [...a].sort((x, y) => x - y);
+      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    };
     const inProcessMs = median(runs);
     const inProcessMinMs = Math.min(...runs);
     const rMstlMs = rMedian! * 1000;

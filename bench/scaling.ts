@@ -112,6 +112,8 @@ export interface ScalingBench {
   medianCutVsHpa: number;
   /** The same for the perfect-forecast reference. */
   medianPerfectCutVsHpa: number;
+  /** What the perfect-forecast reference multiplied the real load by (1: the load itself). */
+  perfectScale: number;
   replay: ReplaySpeed | null;
   targets: Target[];
 }
@@ -200,7 +202,7 @@ export async function benchScaling(fixtures: string, opts: ScalingOptions = {}):
     },
   ];
   if (replay) targets.push({ name: `${replay.days}-day 1-minute replay (${replay.trace}) through dry-run < 10 s`, value: `${replay.seconds.toFixed(1)} s`, met: replay.seconds < 10 });
-  return { scaler: relative(ROOT, scalerFile), rows, skipped, medians, medianCutVsHpa, medianPerfectCutVsHpa, replay, targets };
+  return { scaler: relative(ROOT, scalerFile), rows, skipped, medians, medianCutVsHpa, medianPerfectCutVsHpa, perfectScale: opts.perfectScale ?? 1, replay, targets };
 }
 
 const FIGURES = ['shortfallPct', 'shortfallReplicaMinutes', 'costVsOracle', 'costReplicaHours', 'underMinutes', 'scalingEvents'] as const;
@@ -249,7 +251,7 @@ function perfectForecastFloor(scaler: Scaler, load: Series, scale: number): (tMs
   };
 }
 
-/** 1 - predictive / hpa shortfall (replica-minutes); 1 when both are 0, -Infinity when only HPA alone has none. */
+/** 1 - policy / hpa shortfall (replica-minutes; predictive by default); 1 when both are 0, -Infinity when only HPA alone has none. */
 function cutVsHpa(r: ScalingRow, policy: PolicyName = 'predictive'): number {
   const p = r.policies[policy].shortfallReplicaMinutes;
   const h = r.policies.hpa.shortfallReplicaMinutes;
@@ -360,7 +362,7 @@ export function scalingTables(b: ScalingBench): string {
   out.push(
     '',
     '`short %`: shortfall as % of demand; `short rm`: shortfall in replica-minutes; `cost×`: ready replica-hours / the oracle\'s; `events`: changes of the desired count.',
-    '`perfect`: a reference, not a policy: the same plan settings and HPA with the load that actually came as the forecast (at the trace\'s own step).',
+    `\`perfect\`: a reference, not a policy: the same plan settings and HPA with ${b.perfectScale === 1 ? 'the load that actually came' : `${b.perfectScale} x the load that actually came`} as the forecast (at the trace's own step).`,
   );
   for (const s of b.skipped) out.push(`- skipped ${s.trace}: ${s.reason}`);
   if (b.replay) {
@@ -388,7 +390,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const scalerFile = at >= 0 ? args[at + 1] : undefined;
   const ps = args.indexOf('--perfect-scale');
   const perfectScale = ps >= 0 ? Number(args[ps + 1]) : 1;
-  if (!(perfectScale > 0)) throw new Error(`--perfect-scale: ${args[ps + 1]} is not a number > 0`);
+  if (!(Number.isFinite(perfectScale) && perfectScale > 0)) throw new Error(`--perfect-scale: ${args[ps + 1]} is not a number > 0`);
   const traces = args.filter((a, i) => !a.startsWith('--') && !(at >= 0 && i === at + 1) && !(ps >= 0 && i === ps + 1));
   const result = await benchScaling(join(ROOT, 'fixtures', 'traces'), {
     ...(scalerFile ? { scalerFile } : {}),

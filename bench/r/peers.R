@@ -1,8 +1,9 @@
 # Peer forecasts for prescale's accuracy benchmark: R's forecast package (Hyndman et al.).
 # Usage: Rscript peers.R JOBS.tsv
-# JOBS.tsv columns: history_csv  day_steps  week_steps  horizon  out_csv
+# JOBS.tsv columns: history_csv  day_steps  week_steps  horizon  out_csv  [repeats]
 #   history_csv: one value per line (NA for gaps), oldest first, native step.
 #   week_steps: 0 when the history is shorter than two weeks (no weekly season).
+#   repeats (optional, the speed benchmark): how many times to time mstl (default 1).
 # Writes out_csv with columns snaive,stlf,mstl (horizon rows) and prints "job seconds" lines:
 # job snaive stlf mstl(median) mstl(min).
 suppressMessages(library(forecast))
@@ -20,7 +21,7 @@ for (i in seq_len(nrow(jobs))) {
   t2 <- proc.time()[["elapsed"]]
   periods <- if (j$week_steps > 0) c(j$day_steps, j$week_steps) else j$day_steps
   # Optional column `repeats` (the speed benchmark): time mstl that many times, print median and min.
-  reps <- if (!is.null(j$repeats) && !is.na(j$repeats)) j$repeats else 1
+  reps <- if (!is.null(j$repeats) && !is.na(j$repeats)) max(1, j$repeats) else 1
   times <- numeric(reps)
   for (r in seq_len(reps)) {
     t3 <- proc.time()[["elapsed"]]
