@@ -19,6 +19,7 @@ import { type Origin, rollingOrigins, scoreModel, scoreOrigins } from '../src/ba
 import { forecastSeries } from '../src/forecast/engine.js';
 import { MODEL_NAMES } from '../src/forecast/registry.js';
 import { readSeriesFile } from '../src/metrics/file-source.js';
+import { median } from '../src/forecast/linalg.js';
 
 export const ACCURACY_TRACES = [
   'nyc_taxi_30min',
@@ -182,10 +183,6 @@ export async function benchSpeed(fixtures: string, cli: string): Promise<SpeedRe
       execFileSync(process.execPath, [cli, 'forecast', '--input', csv, '--horizon', '1d', '--output', join(dir, 'out.csv')], { stdio: 'ignore' });
       procRuns.push(performance.now() - t0);
     }
-    const median = (a: number[]) => {
-      const s = [...a].sort((x, y) => x - y);
-      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-    };
     const inProcessMs = median(runs);
     const inProcessMinMs = Math.min(...runs);
     const rMstlMs = rMedian! * 1000;

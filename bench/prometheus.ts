@@ -10,6 +10,7 @@ import { SimulatedClock } from '../src/core/clock.js';
 import { HistoryWindow } from '../src/metrics/history.js';
 import { PrometheusSource } from '../src/metrics/prometheus.js';
 import { readCsvSamples, sliceSamples, startPrometheus } from '../test/support/prometheus.js';
+import { median } from '../src/forecast/linalg.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -31,11 +32,6 @@ export interface PrometheusBench {
   backfillMs: number;
   readyMs: number;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export async function benchPrometheus(opts: { coldReads?: number; ticks?: number } = {}): Promise<PrometheusBench> {
   const coldReads = opts.coldReads ?? 5;

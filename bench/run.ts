@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type Score, benchAccuracy, benchSpeed } from './accuracy.js';
 import { benchPrometheus } from './prometheus.js';
 import { benchScaling, scalingTables } from './scaling.js';
+import { median } from '../src/forecast/linalg.js';
 
 const root = join(import.meta.dirname, '..');
 const fixtures = join(root, 'fixtures', 'traces');
@@ -18,10 +19,6 @@ const results: Record<string, unknown> = {
   machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
 };
 const f = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(d));
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 function accuracyTables(scores: Score[]): string {
   const traces = [...new Set(scores.map((s) => s.trace))];

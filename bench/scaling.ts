@@ -40,6 +40,7 @@ import { type AppliedFloor, buildPlan, floorAt } from '../src/plan/index.js';
 import type { ScalingScore } from '../src/backtest/score.js';
 import { readSeriesFile } from '../src/metrics/file-source.js';
 import { RecordedSource } from '../src/metrics/recorded-source.js';
+import { median } from '../src/forecast/linalg.js';
 
 const ROOT = join(import.meta.dirname, '..');
 export const SCALING_SCALER = join(ROOT, 'manifests', 'samples', 'backtest-5m.yaml');
@@ -333,12 +334,6 @@ function quantile(values: Float64Array, q: number): number {
   const h = (s.length - 1) * q;
   const lo = Math.floor(h);
   return s[lo]! + (h - lo) * ((s[Math.min(lo + 1, s.length - 1)] ?? s[lo]!) - s[lo]!);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 const f = (v: number, d: number): string => (Number.isFinite(v) ? v.toFixed(d) : '–');
