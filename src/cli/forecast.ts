@@ -3,7 +3,7 @@ import { invalidInput } from '../core/errors.js';
 import { seriesEndMs } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
 import { forecastSeries } from '../forecast/engine.js';
-import { tailSteps } from '../forecast/level-correction.js';
+import { describeLevelShift } from '../forecast/level-correction.js';
 import { onGrid } from '../forecast/grid.js';
 import { readSeriesFile } from '../metrics/file-source.js';
 import { quantileColumn } from './args.js';
@@ -47,7 +47,7 @@ export async function runForecast(cmd: ForecastCommand, stderr: NodeJS.WritableS
   await writeOutput(cmd.output, lines.join('\n') + '\n');
   const seasons = result.periodsMs.length ? result.periodsMs.map(formatDuration).join(', ') : 'none';
   const cleaned = Object.entries(result.cleaned).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
-  const pct = Math.round(100 * result.levelCorrection);
-  const level = pct === 0 ? '' : `; near term shifted ${pct > 0 ? '+' : ''}${pct}% towards the last ${formatDuration(tailSteps(result.stepMs) * result.stepMs)} of load`;
+  const shift = describeLevelShift(result.levelCorrection, result.stepMs, 1);
+  const level = shift === undefined ? '' : `; near term shifted ${shift}`;
   stderr.write(`prescale: forecast ${count} x ${formatDuration(outStep)} with ${result.model} (seasonality: ${seasons}${cleaned ? `; replaced ${cleaned}` : ''}${level})\n`);
 }

@@ -18,7 +18,7 @@ import type { Series } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
 import { type Forecast, forecastSeries } from '../forecast/engine.js';
-import { tailSteps } from '../forecast/level-correction.js';
+import { describeLevelShift } from '../forecast/level-correction.js';
 import { buildPlan, floorAt, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
 import type { Actuator } from '../actuate/actuator.js';
 
@@ -206,10 +206,8 @@ const LEVEL_NOTE_MIN_PCT = 5;
 
 /** Says so when the last refit shifted the forecast's near term towards the recent load (level-correction.ts). */
 function levelNote(f: Forecast, refitAtMs: number): string {
-  const pct = Math.round(100 * f.levelCorrection);
-  if (Math.abs(pct) < LEVEL_NOTE_MIN_PCT) return '';
-  const window = formatDuration(tailSteps(f.stepMs) * f.stepMs);
-  return `; the ${formatTimestamp(refitAtMs)} refit shifted the forecast ${pct > 0 ? '+' : ''}${pct}% towards the last ${window} of load (fading over hours)`;
+  const shift = describeLevelShift(f.levelCorrection, f.stepMs, LEVEL_NOTE_MIN_PCT);
+  return shift === undefined ? '' : `; the ${formatTimestamp(refitAtMs)} refit shifted the forecast ${shift} (fading over hours)`;
 }
 
 /** The planner's options from a spec (also what the scaling benchmark's perfect-forecast reference plans with). */

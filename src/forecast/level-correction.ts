@@ -25,7 +25,7 @@
  * error distribution instead missed grok's second day of ~0 load (its errors had absorbed the
  * drop); correcting downwards only cut cost further but raised shortfall on most traces.
  */
-import { HOUR_MS, MINUTE_MS } from '../core/duration.js';
+import { HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
 import { MAD_TO_SIGMA, mad, median } from './linalg.js';
 
 /** How much recent observed load the correction looks at, ms. */
@@ -72,6 +72,16 @@ export function tailLevelShift(truth: Float64Array, back: Float64Array, scaleFlo
   const se = (MEDIAN_SE * MAD_TO_SIGMA * mad(diff, med)) / Math.sqrt(diff.length);
   const shift = med - Math.min(DEADBAND_SE * se, Math.max(-DEADBAND_SE * se, med));
   return { shift, relative: shift / Math.max(level / truth.length, scaleFloor) };
+}
+
+/**
+ * A forecast's level correction for people, e.g. `-72% towards the last 30m of load`; undefined
+ * when it rounds to less than `minPct` percent. `relative` is Forecast.levelCorrection.
+ */
+export function describeLevelShift(relative: number, stepMs: number, minPct: number): string | undefined {
+  const pct = Math.round(100 * relative);
+  if (Math.abs(pct) < Math.max(1, minPct)) return undefined;
+  return `${pct > 0 ? '+' : ''}${pct}% towards the last ${formatDuration(tailSteps(stepMs) * stepMs)} of load`;
 }
 
 /** Adds `shift` (load units, at horizon 0) to `mean` in place, fading with FADE_MS. */
