@@ -12,7 +12,8 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
 import type { Series } from '../core/series.js';
 import { countPresent } from '../core/series.js';
-import { type BucketErrors, calibrateLevels } from './calibrate.js';
+import { calibrateLevels, toRecentScale } from './calibrate.js';
+import { bestMembers, combine, originMae } from './choose.js';
 import { type Distribution, distributionQuantile, weightedDistribution } from './distribution.js';
 import { CleanFlag, cleanSeries } from './clean.js';
 import { applyLevelShift, type LevelShift, tailLevelShift, tailSteps } from './level-correction.js';
@@ -36,6 +37,8 @@ const MIN_SELECT_ORIGINS = 3;
 const ERROR_HALF_LIFE = 5;
 /** Rolling origins behind the error quantiles (the chosen models only): two weeks of daily origins. */
 const MAX_ERROR_ORIGINS = 14;
+/** Origins (and at least a day of them) whose errors measure the error scale at the origin after them. */
+const SCALE_WINDOW_ORIGINS = 3;
 /** Horizon buckets for the error quantiles. */
 const MAX_BUCKETS = 8;
 /** A previous forecast made longer than this before the level-correction window is not used for it. */
@@ -324,8 +327,10 @@ function compatible(sel: Selection, ctx: ModelContext, periodsMs: readonly numbe
 /**
  * The rolling-origin model search. Each candidate forecasts `hEval` steps from up to MAX_ORIGINS
  * origins in the recent history; the best single model, or the mean of the best two or three
- * (forecast combination rarely loses to its parts), wins by mean absolute error. The winner's
- * errors at those origins become the error distribution behind the quantiles.
+ * (forecast combination rarely loses to its parts), wins by mean absolute error. The errors
+ * behind the quantiles are, at each of those origins, those of the choice the other origins would
+ * have made (the winner's own would be flattered by its having won there), and the winner's at
+ * older origins; all put at the error scale of the latest origins (toRecentScale).
  */
 function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number, qs: readonly number[]): Selection {
   const n = y.length;
@@ -353,25 +358,10 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
   const evaluated = candidates.map((m) => atOrigins(m, y, ctx, origins, hEval));
   const forecasts = evaluated.map((e) => e.forecasts);
   const scores = candidates.map((m, i) => ({ model: m.name, mae: originMae(forecasts[i]!, origins, truth, hEval) }));
-  const ranked = scores
-    .map((s, i) => ({ ...s, i }))
-    .filter((s) => Number.isFinite(s.mae))
-    .sort((a, b) => a.mae - b.mae);
 
+  const best = bestMembers(forecasts, origins, truth, hEval);
   // No observation at any origin (a long gap at the end): nothing to compare, as if too short.
-  if (ranked.length === 0) return fallbackSelection(candidates, y, ctx, h, scaleFloor, periodsMs);
-  let best = { members: [ranked[0]!.i], mae: ranked[0]!.mae };
-  for (const k of [2, 3]) {
-    if (ranked.length < k) break;
-    const members = ranked.slice(0, k).map((r) => r.i);
-    const combined = origins.map((_, o) => {
-      const parts = members.map((m) => forecasts[m]![o]);
-      return parts.every((p) => p !== undefined) ? combine(parts as Float64Array[]) : undefined;
-    });
-    const mae = originMae(combined, origins, truth, hEval);
-    if (mae < best.mae) best = { members, mae };
-  }
-
+  if (best === undefined) return fallbackSelection(candidates, y, ctx, h, scaleFloor, periodsMs);
   const buckets = Math.min(MAX_BUCKETS, hEval);
   const bucketSteps = Math.ceil(hEval / buckets);
   const errs: number[][] = Array.from({ length: buckets }, () => []);
@@ -392,7 +382,12 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
       originOf[b]!.push(k);
     }
   };
-  origins.forEach((o, oi) => addErrors(oi + 1, o, combine(best.members.map((m) => forecasts[m]![oi]!))));
+  // At the search's own origins the winner's errors are flattered by its having been chosen on
+  // them: each origin's error is that of the choice the other origins would have made.
+  origins.forEach((o, oi) => {
+    const members = (origins.length > 1 ? bestMembers(forecasts, origins, truth, hEval, oi) : undefined)?.members ?? best.members;
+    addErrors(oi + 1, o, combine(members.map((m) => forecasts[m]![oi]!)));
+  });
   // More origins for the error distribution than for the choice: regime changes (holidays, level
   // shifts) are rare, and two weeks of them calibrate the quantiles better than six days.
   // The parameters fitted at the oldest search origin serve these older origins as well (a little
@@ -401,12 +396,17 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
     const o = n - k * hEval;
     addErrors(k, o, combine(chosen.map((m, i) => runModel(m, y.subarray(0, o), hEval, withParams(ctx, evaluated[best.members[i]!]!.params, false)).forecast)));
   }
-  const samples: BucketErrors[] = errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! }));
+  // The error scale of late, not of two weeks ago: each origin's errors measured against the
+  // scale of the origins just before it (a day at least), then put at the scale of the latest ones.
+  const samples = toRecentScale(
+    errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! })),
+    Math.max(SCALE_WINDOW_ORIGINS, Math.ceil(DAY_MS / (hEval * ctx.stepMs))),
+  );
   return {
     models: chosen.map((m) => m.name),
     stepMs: ctx.stepMs,
     periodsMs,
-    errorBuckets: errs.map((e, b) => weightedDistribution(e, weights[b]!)),
+    errorBuckets: samples.map((b) => weightedDistribution(b.values, b.weights)),
     levels: calibrateLevels(qs, samples),
     bucketSteps,
     scaleFloor,
@@ -466,30 +466,6 @@ function fallbackSelection(candidates: Model[], y: Float64Array, ctx: ModelConte
 function preferredFallback(candidates: Model[]): Model {
   const order = ['mstl', 'holt-winters', 'regression', 'fft', 'seasonal-naive-day', 'seasonal-naive-week'];
   return [...candidates].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))[0]!;
-}
-
-function originMae(fs: ReadonlyArray<Float64Array | undefined>, origins: number[], truth: Float64Array, hEval: number): number {
-  let sum = 0;
-  let count = 0;
-  for (let o = 0; o < origins.length; o++) {
-    const f = fs[o];
-    if (!f) return NaN; // a candidate must be evaluated at every origin to be compared fairly
-    for (let j = 0; j < hEval && origins[o]! + j < truth.length; j++) {
-      const a = truth[origins[o]! + j]!;
-      if (Number.isNaN(a)) continue;
-      sum += Math.abs(a - f[j]!);
-      count++;
-    }
-  }
-  return count === 0 ? NaN : sum / count;
-}
-
-/** The mean of several forecasts of equal length. */
-function combine(parts: Float64Array[]): Float64Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Float64Array(parts[0]!.length);
-  for (const p of parts) for (let i = 0; i < out.length; i++) out[i] += p[i]! / parts.length;
-  return out;
 }
 
 function quantileForecasts(mean: Float64Array, qs: readonly number[], sel: Selection, nonNegative: boolean): Forecast['quantiles'] {
