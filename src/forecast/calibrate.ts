@@ -9,66 +9,6 @@ export interface BucketErrors {
   readonly origins: readonly number[];
 }
 
-/** Origin scales below this share of the pooled mean absolute error count as this share. */
-const SCALE_FLOOR_SHARE = 0.1;
-
-/**
- * Errors put at the current error scale (normalised conformity scores, as in locally weighted
- * conformal prediction): origin k's errors (1 = the most recent origin, larger = older) are divided
- * by the mean absolute error of origins k+1..k+window, the scale a forecaster at origin k could have
- * measured (the mean of their mean absolute errors), and multiplied by that of origins 1..window, the scale now. After a volatile stretch
- * (match days, an incident) the bands narrow once the errors do, and widen as soon as they grow.
- * Origins with no older origin to measure from are dropped; the buckets are returned unchanged
- * when no origin has one. Scales are floored at a tenth of the pooled mean absolute error.
- */
-export function toRecentScale(buckets: readonly BucketErrors[], window: number): BucketErrors[] {
-  const sum = new Map<number, number>();
-  const count = new Map<number, number>();
-  let pooled = 0;
-  let n = 0;
-  for (const b of buckets) {
-    b.values.forEach((v, i) => {
-      const k = b.origins[i]!;
-      sum.set(k, (sum.get(k) ?? 0) + Math.abs(v));
-      count.set(k, (count.get(k) ?? 0) + 1);
-      pooled += Math.abs(v);
-      n++;
-    });
-  }
-  const floor = n === 0 ? 0 : (SCALE_FLOOR_SHARE * pooled) / n;
-  // The mean of the mean absolute errors of the origins after `k` (older), up to `window` of them.
-  const scaleBefore = (k: number): number | undefined => {
-    let s = 0;
-    let c = 0;
-    for (let i = k + 1; i <= k + window; i++) {
-      if (!count.has(i)) continue;
-      s += sum.get(i)! / count.get(i)!;
-      c++;
-    }
-    return c === 0 ? undefined : Math.max(s / c, floor);
-  };
-  const now = scaleBefore(0);
-  if (now === undefined || !(floor > 0) || ![...count.keys()].some((k) => scaleBefore(k) !== undefined)) return [...buckets];
-  const factor = new Map<number, number | undefined>();
-  for (const k of count.keys()) {
-    const before = scaleBefore(k);
-    factor.set(k, before === undefined ? undefined : now / before);
-  }
-  return buckets.map((b) => {
-    const values: number[] = [];
-    const weights: number[] = [];
-    const origins: number[] = [];
-    b.values.forEach((v, i) => {
-      const f = factor.get(b.origins[i]!);
-      if (f === undefined) return;
-      values.push(v * f);
-      weights.push(b.weights[i]!);
-      origins.push(b.origins[i]!);
-    });
-    return { values, weights, origins };
-  });
-}
-
 /** Highest calibrated level (beyond it the empirical tail is a handful of points). */
 export const CALIBRATION_MAX = 0.995;
 /** Grid of candidate levels: from q - GRID_BELOW (at least GRID_STEP) in steps of GRID_STEP. */

@@ -12,7 +12,7 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
 import type { Series } from '../core/series.js';
 import { countPresent } from '../core/series.js';
-import { calibrateLevels, toRecentScale } from './calibrate.js';
+import { type BucketErrors, calibrateLevels } from './calibrate.js';
 import { bestMembers, combine, originMae } from './choose.js';
 import { type Distribution, distributionQuantile, weightedDistribution } from './distribution.js';
 import { CleanFlag, cleanSeries } from './clean.js';
@@ -37,8 +37,6 @@ const MIN_SELECT_ORIGINS = 3;
 const ERROR_HALF_LIFE = 5;
 /** Rolling origins behind the error quantiles (the chosen models only): two weeks of daily origins. */
 const MAX_ERROR_ORIGINS = 14;
-/** Origins (and at least a day of them) whose errors measure the error scale at the origin after them. */
-const SCALE_WINDOW_ORIGINS = 3;
 /** Horizon buckets for the error quantiles. */
 const MAX_BUCKETS = 8;
 /** A previous forecast made longer than this before the level-correction window is not used for it. */
@@ -330,7 +328,7 @@ function compatible(sel: Selection, ctx: ModelContext, periodsMs: readonly numbe
  * (forecast combination rarely loses to its parts), wins by mean absolute error. The errors
  * behind the quantiles are, at each of those origins, those of the choice the other origins would
  * have made (the winner's own would be flattered by its having won there), and the winner's at
- * older origins; all put at the error scale of the latest origins (toRecentScale).
+ * older origins.
  */
 function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number, qs: readonly number[]): Selection {
   const n = y.length;
@@ -396,17 +394,12 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
     const o = n - k * hEval;
     addErrors(k, o, combine(chosen.map((m, i) => runModel(m, y.subarray(0, o), hEval, withParams(ctx, evaluated[best.members[i]!]!.params, false)).forecast)));
   }
-  // The error scale of late, not of two weeks ago: each origin's errors measured against the
-  // scale of the origins just before it (a day at least), then put at the scale of the latest ones.
-  const samples = toRecentScale(
-    errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! })),
-    Math.max(SCALE_WINDOW_ORIGINS, Math.ceil(DAY_MS / (hEval * ctx.stepMs))),
-  );
+  const samples: BucketErrors[] = errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! }));
   return {
     models: chosen.map((m) => m.name),
     stepMs: ctx.stepMs,
     periodsMs,
-    errorBuckets: samples.map((b) => weightedDistribution(b.values, b.weights)),
+    errorBuckets: errs.map((e, b) => weightedDistribution(e, weights[b]!)),
     levels: calibrateLevels(qs, samples),
     bucketSteps,
     scaleFloor,

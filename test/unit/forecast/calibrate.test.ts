@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { type BucketErrors, CALIBRATION_MAX, calibrateLevels, toRecentScale } from '../../../src/forecast/calibrate.js';
+import { type BucketErrors, CALIBRATION_MAX, calibrateLevels } from '../../../src/forecast/calibrate.js';
 import { distributionQuantile, weightedDistribution } from '../../../src/forecast/distribution.js';
 
 /** One bucket: `perOrigin` errors from each origin, drawn by `errorAt(origin, i)`, all weighted 1. */
@@ -95,56 +95,4 @@ test('calibrateLevels: the same levels as the definition computed the slow way',
       assert.ok(Math.abs(got!.level - bruteForceLevel(q, buckets)) < 1e-9, `origins ${origins}, q ${q}: ${got!.level} vs ${bruteForceLevel(q, buckets)}`);
     }
   }
-});
-
-/** Mean absolute value of one origin's errors in a bucket. */
-function originScale(b: BucketErrors, k: number): number {
-  const xs = b.values.filter((_, i) => b.origins[i] === k).map(Math.abs);
-  return xs.reduce((a, x) => a + x, 0) / xs.length;
-}
-
-test('toRecentScale: after a volatile stretch, older errors shrink to the scale of the latest origins', () => {
-  // Origins 1-3 (the latest) err by 1, origins 4-8 by 10: a calm spell after a volatile one.
-  const b = bucket(8, 50, (k, i) => spread(k <= 3 ? 1 : 10)(k, i));
-  const [r] = toRecentScale([b], 3);
-  // Origin 8 has no older origin to measure from: dropped; origins 4-7 were measured against 10 and
-  // are now at the scale of 1; origin 3 was measured against origins 4-6 (10): now 0.1.
-  assert.deepEqual([...new Set(r!.origins)].sort(), [1, 2, 3, 4, 5, 6, 7]);
-  for (const k of [4, 5, 6, 7]) assert.ok(Math.abs(originScale(r!, k) - originScale(b, 1)) < 1e-12, `origin ${k}`);
-  assert.ok(Math.abs(originScale(r!, 3) - originScale(b, 1) / 10) < 1e-12);
-  // Origin 1, measured against 2-4 (1, 1, 10: mean 4), is at a quarter of its scale.
-  assert.ok(Math.abs(originScale(r!, 1) - originScale(b, 1) / 4) < 1e-12);
-  // Weights travel with their errors; the pooled band is far narrower than before.
-  assert.equal(r!.weights.length, r!.values.length);
-  const p90 = (x: BucketErrors) => distributionQuantile(weightedDistribution([...x.values], [...x.weights]), 0.9);
-  assert.ok(p90(r!) < p90(b) / 3, `${p90(r!)} vs ${p90(b)}`);
-});
-
-test('toRecentScale: errors growing of late widen the older origins\u2019 errors', () => {
-  const b = bucket(6, 50, (k, i) => spread(k <= 2 ? 4 : 1)(k, i));
-  const [r] = toRecentScale([b], 2);
-  // Now: origins 1-2, scale 4; origin 5 was measured against 6 alone (1).
-  assert.ok(Math.abs(originScale(r!, 5) - 4 * originScale(b, 5)) < 1e-12);
-});
-
-test('toRecentScale: scales are floored at a tenth of the pooled mean absolute error', () => {
-  // Origins 3-4 are exact (scale 0): origin 2, measured against them, is divided by the floor.
-  const b = bucket(4, 50, (k, i) => (k >= 3 ? 0 : spread(1)(k, i)));
-  const [r] = toRecentScale([b], 2);
-  const pooled = b.values.reduce((a, v) => a + Math.abs(v), 0) / b.values.length;
-  const now = (originScale(b, 1) + originScale(b, 2)) / 2;
-  assert.ok(Math.abs(originScale(r!, 2) - (originScale(b, 2) * now) / (0.1 * pooled)) < 1e-9);
-  assert.ok(r!.values.every(Number.isFinite));
-});
-
-test('toRecentScale: several buckets share one scale per origin; a single origin is left as it is', () => {
-  const b1 = bucket(4, 10, (k, i) => spread(k)(k, i));
-  const b2 = bucket(4, 30, (k, i) => spread(2 * k)(k, i));
-  const [r1, r2] = toRecentScale([b1, b2], 1);
-  // Origin 2 against origin 3: the mean of the two buckets' per-origin scales is pooled per origin.
-  const f = r1!.values[r1!.origins.indexOf(2)]! / b1.values[b1.origins.indexOf(2)]!;
-  const g = r2!.values[r2!.origins.indexOf(2)]! / b2.values[b2.origins.indexOf(2)]!;
-  assert.ok(Math.abs(f - g) < 1e-12);
-  const single = bucket(1, 10, spread(1));
-  assert.deepEqual(toRecentScale([single], 3), [single]);
 });
