@@ -387,12 +387,14 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
     addErrors(oi + 1, o, combine(members.map((m) => forecasts[m]![oi]!)));
   });
   // More origins for the error distribution than for the choice: regime changes (holidays, level
-  // shifts) are rare, and two weeks of them calibrate the quantiles better than six days.
-  // The parameters fitted at the oldest search origin serve these older origins as well (a little
-  // look-ahead in a handful of smoothing parameters, against 8 more optimisations per model).
-  for (let k = origins.length + 1; k <= MAX_ERROR_ORIGINS && n - k * hEval >= need; k++) {
-    const o = n - k * hEval;
-    addErrors(k, o, combine(chosen.map((m, i) => runModel(m, y.subarray(0, o), hEval, withParams(ctx, evaluated[best.members[i]!]!.params, false)).forecast)));
+  // shifts) are rare, and two weeks of them calibrate the quantiles better than six days. The chosen
+  // models' parameters are fitted again at the oldest of these origins (those of the search were
+  // fitted on data that includes these origins' windows: their errors there came out too small).
+  const older: number[] = [];
+  for (let k = origins.length + 1; k <= MAX_ERROR_ORIGINS && n - k * hEval >= need; k++) older.push(n - k * hEval);
+  if (older.length > 0) {
+    const runs = chosen.map((m) => atOrigins(m, y, ctx, older, hEval).forecasts);
+    older.forEach((o, i) => addErrors(origins.length + 1 + i, o, combine(runs.map((r) => r[i]!))));
   }
   const samples: BucketErrors[] = errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! }));
   return {
