@@ -3,7 +3,8 @@
  *
  *   trim history -> working resolution -> detect seasonality -> clean -> evaluate models on
  *   rolling origins of this very series -> choose a model or a combination -> fit on all of it
- *   -> quantiles from the chosen forecast's own out-of-sample errors by horizon.
+ *   -> quantiles from out-of-sample errors by horizon (at the search origins, those of the choice
+ *   the other origins would have made).
  *
  * The evaluation (model choice and error quantiles) can be reused between refits through
  * `ForecastOutcome.selection`, so a control loop that refits every few hours does not pay for a
@@ -29,13 +30,16 @@ export const MIN_HISTORY_MS = 12 * HOUR_MS;
 export const DEFAULT_MAX_HISTORY_MS = 35 * DAY_MS;
 /** Models fit at no finer than this step; finer input is averaged (1-minute noise is not forecastable). */
 export const DEFAULT_WORKING_STEP_MS = 5 * MINUTE_MS;
-/** Rolling origins used to choose the model and measure its errors. */
+/** Rolling origins the model is chosen on (at each, the errors of the other origins' choice). */
 const MAX_ORIGINS = 6;
 /** Fewest origins a model choice is made on (fewer: the candidates needing most history sit out). */
 const MIN_SELECT_ORIGINS = 3;
 /** Half-life of an origin's weight in the error quantiles, in origins (days for a 1-day horizon). */
 const ERROR_HALF_LIFE = 5;
-/** Rolling origins behind the error quantiles (the chosen models only): two weeks of daily origins. */
+/**
+ * Rolling origins behind the error quantiles (beyond the search's, the chosen models only): two
+ * weeks of daily origins.
+ */
 const MAX_ERROR_ORIGINS = 14;
 /** Horizon buckets for the error quantiles. */
 const MAX_BUCKETS = 8;
@@ -327,10 +331,11 @@ function compatible(sel: Selection, ctx: ModelContext, periodsMs: readonly numbe
  * origins in the recent history; the best single model, or the mean of the best two or three
  * (forecast combination rarely loses to its parts), wins by mean absolute error. The errors
  * behind the quantiles are, at each of those origins, those of the choice the other origins would
- * have made (the winner's own would be flattered by its having won there), and the winner's at
- * older origins.
+ * have made (the winner's own would be flattered by its having won there; later origins take
+ * part in that choice, as in any leave-one-out), and the winner's at older origins, with
+ * parameters fitted again at the oldest of them.
  */
-function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number, qs: readonly number[]): Selection {
+export function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number, qs: readonly number[]): Selection {
   const n = y.length;
   const stepsPerDay = Math.max(1, Math.round(DAY_MS / ctx.stepMs));
   const hEval = Math.max(1, Math.min(h, stepsPerDay));
@@ -382,8 +387,9 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
   };
   // At the search's own origins the winner's errors are flattered by its having been chosen on
   // them: each origin's error is that of the choice the other origins would have made.
+  // Where the other origins saw no load at all, the winner stands in (its errors there flattered).
   origins.forEach((o, oi) => {
-    const members = (origins.length > 1 ? bestMembers(forecasts, origins, truth, hEval, oi) : undefined)?.members ?? best.members;
+    const members = bestMembers(forecasts, origins, truth, hEval, oi)?.members ?? best.members;
     addErrors(oi + 1, o, combine(members.map((m) => forecasts[m]![oi]!)));
   });
   // More origins for the error distribution than for the choice: regime changes (holidays, level
@@ -412,8 +418,8 @@ function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: 
 
 /**
  * Model m's forecasts of `h` steps from each origin (undefined where it lacks history). Its
- * parameters are fitted at the oldest origin only and reused at the newer ones: fitted on data
- * before every evaluated window, and one optimisation instead of one per origin.
+ * parameters are fitted at the oldest origin it can run from and reused at the newer ones: fitted
+ * on data before every evaluated window, and one optimisation instead of one per origin.
  */
 function atOrigins(m: Model, y: Float64Array, ctx: ModelContext, origins: readonly number[], h: number): { forecasts: Array<Float64Array | undefined>; params?: readonly number[] } {
   const forecasts: Array<Float64Array | undefined> = origins.map(() => undefined);

@@ -41,3 +41,21 @@ test('combine: the mean point by point; one part is returned as is', () => {
   assert.equal(combine([a]), a);
   assert.deepEqual([...combine([a, Float64Array.of(3, 6)])], [2, 4]);
 });
+
+test('bestMembers: the mean of the best three when it beats every pair', () => {
+  const best = bestMembers([flat(11, 11, 11), flat(11, 11, 11), flat(8, 8, 8)], origins, truth, 2);
+  assert.deepEqual(best, { members: [0, 1, 2], mae: 0 });
+});
+
+test('bestMembers: a combination must be strictly better; a candidate missing at one origin never enters', () => {
+  // The mean of all three is the first one itself (as good, not better): the single model stays.
+  assert.deepEqual(bestMembers([flat(10, 10, 12), flat(11, 11, 13), flat(9, 9, 11)], origins, truth, 2)!.members, [0]);
+  const perfectButMissing = [Float64Array.of(10, 10), undefined, Float64Array.of(10, 10)];
+  assert.deepEqual(bestMembers([perfectButMissing, flat(11, 11, 11)], origins, truth, 2)!.members, [1]);
+});
+
+test('bestMembers: undefined when the origins left after `skip` saw no load', () => {
+  const onlyFirst = Float64Array.of(10, 10, NaN, NaN, NaN, NaN);
+  assert.deepEqual(bestMembers([flat(11, 11, 11)], origins, onlyFirst, 2)!.members, [0]);
+  assert.equal(bestMembers([flat(11, 11, 11)], origins, onlyFirst, 2, 0), undefined);
+});
