@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS, WEEK_MS } from '../src/core/duration.js';
@@ -130,6 +130,30 @@ export async function benchAccuracy(fixtures: string, traces = ACCURACY_TRACES):
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `auto`'s p90 coverage on one trace, with the accuracy protocol. */
+export interface TraceCoverage {
+  trace: string;
+  coverage90: number | null;
+}
+
+/**
+ * `auto`'s p90 coverage on every bundled trace (the same protocol as benchAccuracy), to see the
+ * quantiles' calibration beyond the benchmark's eight: a trace with too little history for an
+ * origin has none.
+ */
+export async function coverageAllTraces(fixtures: string): Promise<TraceCoverage[]> {
+  const traces = readdirSync(fixtures)
+    .filter((f) => f.endsWith('.csv'))
+    .map((f) => f.slice(0, -'.csv'.length))
+    .sort();
+  const out: TraceCoverage[] = [];
+  for (const trace of traces) {
+    const os = rollingOrigins(await readSeriesFile(join(fixtures, `${trace}.csv`)), ORIGINS, HISTORY_DAYS);
+    out.push({ trace, coverage90: scoreModel('auto', os, 0.9).coverage });
+  }
+  return out;
 }
 
 export interface SpeedResult {

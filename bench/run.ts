@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { type Score, benchAccuracy, benchSpeed } from './accuracy.js';
+import { type Score, type TraceCoverage, benchAccuracy, benchSpeed, coverageAllTraces } from './accuracy.js';
 import { benchPrometheus } from './prometheus.js';
 import { benchScaling, scalingTables } from './scaling.js';
 import { median } from '../src/forecast/linalg.js';
@@ -50,6 +50,26 @@ if (want('accuracy')) {
   results.accuracy = scores;
   console.log('\n### Forecast accuracy (rolling origin: 7 origins 1 day apart, horizon 1 day, history <= 35 days)');
   console.log(accuracyTables(scores));
+}
+
+function coverageTable(all: TraceCoverage[]): string {
+  const covs = all.map((c) => c.coverage90).filter((c): c is number => c !== null);
+  const inRange = covs.filter((c) => c >= 0.85 && c <= 0.95).length;
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  return [
+    '\n#### p90 coverage of auto on every bundled trace (same protocol)\n',
+    '| trace | auto |',
+    '|---|---:|',
+    ...all.map((c) => `| ${c.trace} | ${f(c.coverage90)} |`),
+    '',
+    `- ${inRange} of ${covs.length} traces within 0.85–0.95; mean ${f(mean(covs))}, mean distance from 0.9 ${f(mean(covs.map((c) => Math.abs(c - 0.9))), 4)}`,
+  ].join('\n');
+}
+
+if (want('accuracy')) {
+  const all = await coverageAllTraces(fixtures);
+  results.coverageAllTraces = all;
+  console.log(coverageTable(all));
 }
 
 if (want('speed')) {
