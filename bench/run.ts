@@ -45,13 +45,6 @@ function accuracyTables(scores: Score[]): string {
   return out.join('\n');
 }
 
-if (want('accuracy')) {
-  const scores = await benchAccuracy(fixtures);
-  results.accuracy = scores;
-  console.log('\n### Forecast accuracy (rolling origin: 7 origins 1 day apart, horizon 1 day, history <= 35 days)');
-  console.log(accuracyTables(scores));
-}
-
 function coverageTable(all: TraceCoverage[]): string {
   const covs = all.map((c) => c.coverage90).filter((c): c is number => c !== null);
   const inRange = covs.filter((c) => c >= 0.85 && c <= 0.95).length;
@@ -67,6 +60,10 @@ function coverageTable(all: TraceCoverage[]): string {
 }
 
 if (want('accuracy')) {
+  const scores = await benchAccuracy(fixtures);
+  results.accuracy = scores;
+  console.log('\n### Forecast accuracy (rolling origin: 7 origins 1 day apart, horizon 1 day, history <= 35 days)');
+  console.log(accuracyTables(scores));
   const all = await coverageAllTraces(fixtures);
   results.coverageAllTraces = all;
   console.log(coverageTable(all));
