@@ -342,9 +342,10 @@ export function select(candidates: Model[], y: Float64Array, truth: Float64Array
   // Compare candidates on the same origins: drop the most demanding ones until at least
   // MIN_SELECT_ORIGINS origins have history enough for all that remain (or one is left).
   const byNeed = [...candidates].sort((a, b) => a.minHistory(ctx) - b.minHistory(ctx));
-  const originsFor = (need: number): number[] => {
+  // Origins k = from..to (1 = the most recent) an hEval apart, as far back as `need` allows.
+  const originsFor = (need: number, from = 1, to = MAX_ORIGINS): number[] => {
     const out: number[] = [];
-    for (let k = 1; k <= MAX_ORIGINS && n - k * hEval >= need; k++) out.push(n - k * hEval);
+    for (let k = from; k <= to && n - k * hEval >= need; k++) out.push(n - k * hEval);
     return out;
   };
   while (byNeed.length > 1 && originsFor(byNeed[byNeed.length - 1]!.minHistory(ctx)).length < MIN_SELECT_ORIGINS) byNeed.pop();
@@ -396,8 +397,7 @@ export function select(candidates: Model[], y: Float64Array, truth: Float64Array
   // shifts) are rare, and two weeks of them calibrate the quantiles better than six days. The chosen
   // models' parameters are fitted again at the oldest of these origins (those of the search were
   // fitted on data that includes these origins' windows: their errors there came out too small).
-  const older: number[] = [];
-  for (let k = origins.length + 1; k <= MAX_ERROR_ORIGINS && n - k * hEval >= need; k++) older.push(n - k * hEval);
+  const older = originsFor(need, origins.length + 1, MAX_ERROR_ORIGINS);
   if (older.length > 0) {
     const runs = chosen.map((m) => atOrigins(m, y, ctx, older, hEval).forecasts);
     older.forEach((o, i) => addErrors(origins.length + 1 + i, o, combine(runs.map((r) => r[i]!))));
