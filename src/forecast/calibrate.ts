@@ -1,6 +1,8 @@
 /**
- * Calibration of quantile levels on rolling-origin forecast errors (leave one origin out). Pure.
+ * The error samples behind quantile forecasts: put on a predicted scale per origin, and
+ * calibration of quantile levels on them (leave one origin out). Pure.
  */
+import { distributionQuantile, weightedDistribution } from './distribution.js';
 
 /** Out-of-sample errors of one horizon bucket, with their weights and the origin each came from. */
 export interface BucketErrors {
@@ -14,6 +16,71 @@ export const CALIBRATION_MAX = 0.995;
 /** Grid of candidate levels: from q - GRID_BELOW (at least GRID_STEP) in steps of GRID_STEP. */
 const GRID_BELOW = 0.1;
 const GRID_STEP = 0.005;
+
+/** Fewest origins whose errors can be put on a predicted scale (fewer: the errors stay as they are). */
+const MIN_SCALED_ORIGINS = 3;
+
+/** Errors on the scale predicted for their origin, and the scale predicted for the next one. */
+export interface ScaledErrors {
+  readonly buckets: BucketErrors[];
+  /** Multiply a quantile of `buckets` by this to get a relative error of the next forecast. */
+  readonly scale: number;
+}
+
+/**
+ * Errors put on the scale their origin could have predicted (normalised conformity scores), for a
+ * forecast error whose size changes from day to day: calm days after a tournament's match days,
+ * a quieter week after a noisy one. Origin k's scale is the mean absolute error of its forecast;
+ * the scale predicted for it is the weighted median (weights halving every `halfLife` origins
+ * back) of the scales of the origins before it (greater k), at least MIN_SCALED_ORIGINS of them;
+ * its errors are divided by that. The next forecast's scale is predicted the same way from all
+ * origins. A median, not a mean: one incident among calm days does not widen the next band by
+ * itself, but its errors, divided by the calm scale before it, are in the tail of the scores.
+ * Origins with too few before them are left out of the scores (they still predict the scales
+ * of later ones). Origins are numbered as in BucketErrors (1 = the most recent).
+ * Undefined when fewer than MIN_SCALED_ORIGINS origins could be scaled or the next scale is not
+ * positive (the caller keeps the errors as they are).
+ *
+ * Only meaningful when every origin's window covers the same phases of the load's cycles (a
+ * whole day): the errors of a night window and of a rush-hour window are not on one scale.
+ */
+export function scaleByOrigin(buckets: readonly BucketErrors[], halfLife: number): ScaledErrors | undefined {
+  const sum = new Map<number, number>();
+  const count = new Map<number, number>();
+  for (const b of buckets) {
+    b.values.forEach((v, i) => {
+      const k = b.origins[i]!;
+      sum.set(k, (sum.get(k) ?? 0) + Math.abs(v));
+      count.set(k, (count.get(k) ?? 0) + 1);
+    });
+  }
+  const scales = [...sum.keys()].map((k) => ({ k, scale: sum.get(k)! / count.get(k)! })).filter((o) => o.scale > 0);
+  // The scale predicted for a forecast at origin k from the origins before it.
+  const predict = (k: number): number | undefined => {
+    const before = scales.filter((o) => o.k > k);
+    if (before.length < MIN_SCALED_ORIGINS) return undefined;
+    const d = weightedDistribution(
+      before.map((o) => o.scale),
+      before.map((o) => 2 ** (-(o.k - k - 1) / halfLife)),
+    );
+    return distributionQuantile(d, 0.5);
+  };
+  const predicted = new Map([...sum.keys()].map((k) => [k, predict(k)]));
+  const next = predict(0);
+  if (next === undefined || !(next > 0) || [...predicted.values()].filter((p) => p !== undefined).length < MIN_SCALED_ORIGINS) return undefined;
+  const scaled = buckets.map((b) => {
+    const out: { values: number[]; weights: number[]; origins: number[] } = { values: [], weights: [], origins: [] };
+    b.values.forEach((v, i) => {
+      const p = predicted.get(b.origins[i]!);
+      if (p === undefined) return;
+      out.values.push(v / p);
+      out.weights.push(b.weights[i]!);
+      out.origins.push(b.origins[i]!);
+    });
+    return out;
+  });
+  return { buckets: scaled, scale: next };
+}
 
 /** One bucket with one origin held out, prepared so that a coverage costs two binary searches. */
 interface Fold {

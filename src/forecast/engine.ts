@@ -13,7 +13,7 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
 import type { Series } from '../core/series.js';
 import { countPresent } from '../core/series.js';
-import { type BucketErrors, calibrateLevels } from './calibrate.js';
+import { type BucketErrors, calibrateLevels, scaleByOrigin } from './calibrate.js';
 import { bestMembers, combine, originMae } from './choose.js';
 import { type Distribution, distributionQuantile, weightedDistribution } from './distribution.js';
 import { CleanFlag, cleanSeries } from './clean.js';
@@ -85,8 +85,14 @@ export interface Selection {
   readonly models: readonly string[];
   readonly stepMs: number;
   readonly periodsMs: readonly number[];
-  /** Relative errors (actual - forecast) / scale per horizon bucket, recent origins weighted more. */
+  /**
+   * Relative errors (actual - forecast) / max(|forecast|, scaleFloor) per horizon bucket, recent
+   * origins weighted more, each divided by the error scale predicted for its origin when the
+   * origins are a day apart (calibrate.ts scaleByOrigin); multiply by `errorScale`.
+   */
   readonly errorBuckets: readonly Distribution[];
+  /** The error scale predicted for this forecast (1 when the errors are not scaled). */
+  readonly errorScale: number;
   /** Horizon (steps) covered by each bucket. */
   readonly bucketSteps: number;
   /** Scale floor for relative errors, in load units. */
@@ -402,12 +408,18 @@ export function select(candidates: Model[], y: Float64Array, truth: Float64Array
     const runs = chosen.map((m) => atOrigins(m, y, ctx, older, hEval).forecasts);
     older.forEach((o, i) => addErrors(origins.length + 1 + i, o, combine(runs.map((r) => r[i]!))));
   }
-  const samples: BucketErrors[] = errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! }));
+  const raw: BucketErrors[] = errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! }));
+  // The size of errors changes from day to day (a tournament ends, a noisy week passes): on
+  // origins a whole day apart, each origin's errors are put on the scale the origins before it
+  // predicted. Shorter windows cover different hours of the day, whose errors differ in size.
+  const scaled = hEval === stepsPerDay ? scaleByOrigin(raw, ERROR_HALF_LIFE) : undefined;
+  const samples = scaled?.buckets ?? raw;
   return {
     models: chosen.map((m) => m.name),
     stepMs: ctx.stepMs,
     periodsMs,
-    errorBuckets: errs.map((e, b) => weightedDistribution(e, weights[b]!)),
+    errorBuckets: samples.map((b) => weightedDistribution(b.values, b.weights)),
+    errorScale: scaled?.scale ?? 1,
     levels: calibrateLevels(qs, samples),
     bucketSteps,
     scaleFloor,
@@ -461,7 +473,7 @@ function fallbackSelection(candidates: Model[], y: Float64Array, ctx: ModelConte
   const errs: number[] = [];
   for (let i = lag; i < y.length; i++) errs.push((y[i]! - y[i - lag]!) / Math.max(Math.abs(y[i - lag]!), scaleFloor));
   const dist = weightedDistribution(errs, errs.map(() => 1));
-  return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], bucketSteps: h, scaleFloor, scores: [], levels: [], params: {} };
+  return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], errorScale: 1, bucketSteps: h, scaleFloor, scores: [], levels: [], params: {} };
 }
 
 function preferredFallback(candidates: Model[]): Model {
@@ -477,7 +489,7 @@ function quantileForecasts(mean: Float64Array, qs: readonly number[], sel: Selec
     const out = new Float64Array(mean.length);
     for (let j = 0; j < mean.length; j++) {
       const bucket = sel.errorBuckets[Math.min(sel.errorBuckets.length - 1, Math.floor(j / sel.bucketSteps))]!;
-      const e = distributionQuantile(bucket, level);
+      const e = distributionQuantile(bucket, level) * sel.errorScale;
       out[j] = mean[j]! + e * Math.max(Math.abs(mean[j]!), sel.scaleFloor);
     }
     if (nonNegative) clampAtZero(out);

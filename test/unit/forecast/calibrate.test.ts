@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { type BucketErrors, CALIBRATION_MAX, calibrateLevels } from '../../../src/forecast/calibrate.js';
+import { type BucketErrors, CALIBRATION_MAX, calibrateLevels, scaleByOrigin } from '../../../src/forecast/calibrate.js';
 import { distributionQuantile, weightedDistribution } from '../../../src/forecast/distribution.js';
 
 /** One bucket: `perOrigin` errors from each origin, drawn by `errorAt(origin, i)`, all weighted 1. */
@@ -95,4 +95,68 @@ test('calibrateLevels: the same levels as the definition computed the slow way',
       assert.ok(Math.abs(got!.level - bruteForceLevel(q, buckets)) < 1e-9, `origins ${origins}, q ${q}: ${got!.level} vs ${bruteForceLevel(q, buckets)}`);
     }
   }
+});
+
+/** Origin k's scale (mean absolute error) of a `spread(x)` bucket is x/2 (its values are evenly spread). */
+const scaleOfSpread = (x: number): number => x / 2;
+
+test('scaleByOrigin: errors that shrink day after day give the next forecast the recent scale, not the pooled one', () => {
+  // 14 origins: the older eight four times as wide as the recent six (a tournament, then calm).
+  const wide = (k: number) => (k > 6 ? 4 : 1);
+  const b = bucket(14, 100, (k, i) => spread(wide(k))(k, i));
+  const s = scaleByOrigin([b], 5)!;
+  assert.ok(s !== undefined);
+  assert.ok(Math.abs(s.scale - scaleOfSpread(1)) < 1e-12, `scale ${s.scale}`);
+  // Errors of origins 1-4 are divided by the calm scale before them (3 of the 4 nearest origins
+  // are calm and weigh most), those of 5-11 by the wide one; 12-14 have too few before them.
+  assert.deepEqual([...new Set(s.buckets[0]!.origins)].sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  const bandOf = (buckets: readonly BucketErrors[], scale: number): number => scale * distributionQuantile(weightedDistribution(buckets[0]!.values, buckets[0]!.weights), 0.9);
+  const pooled = bandOf([b], 1);
+  const scaled = bandOf(s.buckets, s.scale);
+  // The recent days' own 90th percentile is 0.8; the pooled errors put the band at 2.56.
+  assert.ok(pooled > 2.5, `pooled ${pooled}`);
+  assert.ok(scaled < 1.2, `scaled ${scaled}`);
+});
+
+test('scaleByOrigin: one wide day among calm ones leaves the next scale calm, its errors in the tail', () => {
+  const b = bucket(14, 100, (k, i) => spread(k === 2 ? 10 : 1)(k, i));
+  const s = scaleByOrigin([b], 5)!;
+  assert.ok(Math.abs(s.scale - scaleOfSpread(1)) < 1e-12, `scale ${s.scale}`);
+  const scores = s.buckets[0]!.values;
+  // The wide day's errors, divided by the calm scale before it, reach 20 calm scales.
+  assert.ok(Math.max(...scores) > 19, `max ${Math.max(...scores)}`);
+  assert.ok(Math.max(...scores.filter((_, i) => s.buckets[0]!.origins[i] !== 2)) < 2.01);
+});
+
+test('scaleByOrigin: every bucket of an origin is divided by the same predicted scale; weights and origins kept', () => {
+  const near = bucket(6, 10, (k, i) => spread(k)(k, i));
+  const far = { ...bucket(6, 10, (k, i) => spread(3 * k)(k, i)), weights: Array.from({ length: 60 }, (_, i) => 1 + i) };
+  const s = scaleByOrigin([near, far], 5)!;
+  // The definition, the slow way: origin k's scale is its mean absolute error over both buckets.
+  const scaleOf = (k: number): number => {
+    const vs = [near, far].flatMap((b) => b.values.filter((_, i) => b.origins[i] === k));
+    return vs.reduce((a, v) => a + Math.abs(v), 0) / vs.length;
+  };
+  const predicted = (k: number): number => {
+    const before = [1, 2, 3, 4, 5, 6].filter((x) => x > k);
+    return distributionQuantile(weightedDistribution(before.map(scaleOf), before.map((x) => 2 ** (-(x - k - 1) / 5))), 0.5);
+  };
+  assert.ok(Math.abs(s.scale - predicted(0)) < 1e-12);
+  // Origins 1-3 have 3 or more origins before them.
+  for (const [bi, source] of [near, far].entries()) {
+    const got = s.buckets[bi]!;
+    const kept = source.values.map((_, i) => i).filter((i) => source.origins[i]! <= 3);
+    assert.deepEqual(got.origins, kept.map((i) => source.origins[i]!));
+    assert.deepEqual(got.weights, kept.map((i) => source.weights[i]!));
+    got.values.forEach((v, j) => {
+      const i = kept[j]!;
+      assert.ok(Math.abs(v - source.values[i]! / predicted(source.origins[i]!)) < 1e-12);
+    });
+  }
+});
+
+test('scaleByOrigin: too few origins, or no error at all, leave the errors as they are', () => {
+  assert.equal(scaleByOrigin([bucket(4, 10, spread(1))], 5), undefined); // only origin 1 has 3 before it
+  assert.equal(scaleByOrigin([bucket(14, 10, () => 0)], 5), undefined);
+  assert.notEqual(scaleByOrigin([bucket(6, 10, spread(1))], 5), undefined);
 });

@@ -167,6 +167,27 @@ test('p90 from out-of-sample errors covers about 90% of a noisy series', () => {
   for (let j = 0; j < perDay; j++) assert.ok(p90![j]! >= p50![j]!);
 });
 
+test('a day-ahead p90 follows errors that have shrunk: a calm week after noisy ones gets a calm band', () => {
+  // Noise of +-40 for three weeks, then +-5 for the last week and the day forecast.
+  const noisy = daily(29, 50, 200, 80, 5);
+  const calm = daily(29, 50, 200, 10, 6);
+  const values = Float64Array.from(noisy.values, (v, i) => (i < 21 * perDay ? v : calm.values[i]!));
+  const hist = { ...noisy, values: values.subarray(0, 28 * perDay) };
+  const actual = values.subarray(28 * perDay);
+  const f = forecastSeries(hist, { horizonMs: DAY_MS, quantiles: [0.9] });
+  assert.ok(f.kind === 'forecast');
+  if (f.kind !== 'forecast') return;
+  const p90 = f.quantiles[0]!.values.subarray(0, perDay);
+  let width = 0;
+  for (let j = 0; j < perDay; j++) width += (p90[j]! - f.mean[j]!) / perDay;
+  // The calm errors' own 90th percentile is 4 (uniform on +-5); from all origins' errors pooled
+  // (as before the errors were scaled per origin) the band was 16.
+  assert.ok(width > 2 && width < 7, `mean p90 - mean ${width}`);
+  // 0.82 here: the origins just after the change, scaled by the noisy days before them, pull the
+  // band a little below the calm errors' own percentile for a while.
+  assert.ok(coverage(actual, p90) > 0.75, `coverage ${coverage(actual, p90)}`);
+});
+
 test('1-minute input is averaged onto the 5-minute working grid ending at the last sample', () => {
   const values = Float64Array.from({ length: 12 }, (_, i) => i);
   const w = toWorkingResolution({ startMs: T0, stepMs: MINUTE_MS, values }, 5 * MINUTE_MS);
