@@ -13,13 +13,14 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS, WEEK_MS } from '../src/core/duration.js';
-import type { Series } from '../src/core/series.js';
+import { countPresent, type Series } from '../src/core/series.js';
 import { formatTimestamp } from '../src/core/time.js';
 import { type Origin, rollingOrigins, scoreModel, scoreOrigins } from '../src/backtest/accuracy.js';
 import { forecastSeries } from '../src/forecast/engine.js';
 import { MODEL_NAMES } from '../src/forecast/registry.js';
 import { readSeriesFile } from '../src/metrics/file-source.js';
 import { median } from '../src/forecast/linalg.js';
+import { sampleStandardDeviation } from 'simple-statistics';
 
 export const ACCURACY_TRACES = [
   'nyc_taxi_30min',
@@ -152,6 +153,53 @@ export async function coverageAllTraces(fixtures: string): Promise<TraceCoverage
   for (const trace of traces) {
     const os = rollingOrigins(await readSeriesFile(join(fixtures, `${trace}.csv`)), ORIGINS, HISTORY_DAYS);
     out.push({ trace, coverage90: scoreModel('auto', os, 0.9).coverage });
+  }
+  return out;
+}
+
+/** `auto`'s p90 coverage on one benchmark trace over every day it can be scored on. */
+export interface CoverageOverDays {
+  trace: string;
+  /** Days scored (the last OVER_DAYS with at least MIN_HISTORY_DAYS of history before them). */
+  days: number;
+  /** Pooled over all of them. */
+  coverage90: number;
+  /** Standard deviation of the coverage of single days. */
+  dailySd: number;
+  /** Windows of ORIGINS consecutive days among them, and how many have coverage within 0.85-0.95. */
+  windows: number;
+  windowsInRange: number;
+}
+
+/** The coverage study scores up to this many days. */
+const OVER_DAYS = 21;
+/** ...each with at least this much history (a week: the weekly cycle can be seen). */
+const MIN_HISTORY_DAYS = 7;
+
+/**
+ * How far a 7-day p90 coverage says anything: `auto` (the accuracy protocol otherwise) on each of
+ * the last OVER_DAYS days of each benchmark trace, pooled over them, day by day, and over every
+ * window of 7 consecutive days. A surge day or a level shift makes one day's coverage 0.3-0.7, so
+ * the coverage of 7 days varies from window to window for the same forecaster.
+ */
+export async function coverageOverDays(fixtures: string): Promise<CoverageOverDays[]> {
+  const out: CoverageOverDays[] = [];
+  for (const trace of ACCURACY_TRACES) {
+    const os = rollingOrigins(await readSeriesFile(join(fixtures, `${trace}.csv`)), OVER_DAYS, HISTORY_DAYS).filter(
+      (o) => o.history.values.length * o.history.stepMs >= MIN_HISTORY_DAYS * DAY_MS,
+    );
+    const daily = os.map((o) => ({ coverage: scoreModel('auto', [o], 0.9).coverage ?? NaN, n: countPresent(o.actual) })).filter((d) => d.n > 0);
+    const pooled = (ds: typeof daily): number => ds.reduce((a, d) => a + d.coverage * d.n, 0) / ds.reduce((a, d) => a + d.n, 0);
+    const covs = daily.map((d) => d.coverage);
+    const dailySd = covs.length > 1 ? sampleStandardDeviation(covs) : 0;
+    let windowsInRange = 0;
+    let windows = 0;
+    for (let i = 0; i + ORIGINS <= daily.length; i++) {
+      const c = pooled(daily.slice(i, i + ORIGINS));
+      windows++;
+      if (c >= 0.85 && c <= 0.95) windowsInRange++;
+    }
+    out.push({ trace, days: daily.length, coverage90: pooled(daily), dailySd, windows, windowsInRange });
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { type Score, type TraceCoverage, benchAccuracy, benchSpeed, coverageAllTraces } from './accuracy.js';
+import { type CoverageOverDays, type Score, type TraceCoverage, benchAccuracy, benchSpeed, coverageAllTraces, coverageOverDays } from './accuracy.js';
 import { benchPrometheus } from './prometheus.js';
 import { benchScaling, scalingTables } from './scaling.js';
 import { median } from '../src/forecast/linalg.js';
@@ -59,6 +59,21 @@ function coverageTable(all: TraceCoverage[]): string {
   ].join('\n');
 }
 
+function overDaysTable(all: CoverageOverDays[]): string {
+  const inRange = all.filter((c) => c.coverage90 >= 0.85 && c.coverage90 <= 0.95).length;
+  // The chance that one window of 7 days has every trace in range, were the traces independent.
+  const pAll = all.reduce((p, c) => p * (c.windows > 0 ? c.windowsInRange / c.windows : 1), 1);
+  return [
+    '\n#### p90 coverage of auto over every day with a week of history (up to the last 21)\n',
+    '| trace | days | pooled | sd of one day\'s | windows of 7 days within 0.85–0.95 |',
+    '|---|---:|---:|---:|---:|',
+    ...all.map((c) => `| ${c.trace} | ${c.days} | ${f(c.coverage90)} | ${f(c.dailySd)} | ${c.windowsInRange} of ${c.windows} |`),
+    '',
+    `- pooled over all these days: ${inRange} of ${all.length} traces within 0.85–0.95`,
+    `- share of 7-day windows with every trace within 0.85–0.95, the traces taken as independent: ${f(pAll, 2)} (the benchmark scores the last window)`,
+  ].join('\n');
+}
+
 if (want('accuracy')) {
   const scores = await benchAccuracy(fixtures);
   results.accuracy = scores;
@@ -67,6 +82,9 @@ if (want('accuracy')) {
   const all = await coverageAllTraces(fixtures);
   results.coverageAllTraces = all;
   console.log(coverageTable(all));
+  const overDays = await coverageOverDays(fixtures);
+  results.coverageOverDays = overDays;
+  console.log(overDaysTable(overDays));
 }
 
 if (want('speed')) {
