@@ -1,14 +1,31 @@
 /**
- * The error samples behind quantile forecasts: put on a predicted scale per origin, and
- * calibration of quantile levels on them (leave one origin out). Pure.
+ * The error samples behind quantile forecasts: put on a predicted scale per origin, sorted, and
+ * the quantile levels calibrated on them (leave one origin out). Pure.
+ *
+ * A bucket's errors come in runs, one per rolling origin, and an origin's errors share its weight:
+ * each run is sorted on its own (a plain numeric sort) and the runs are merged. A 1-minute series
+ * gives tens of thousands of errors per model search, so nothing here sorts with a comparator or
+ * builds an array per held-out origin.
  */
+import type { Distribution } from './distribution.js';
 import { distributionQuantile, weightedDistribution } from './distribution.js';
 
-/** Out-of-sample errors of one horizon bucket, with their weights and the origin each came from. */
-export interface BucketErrors {
-  readonly values: readonly number[];
-  readonly weights: readonly number[];
-  readonly origins: readonly number[];
+/** The out-of-sample errors of one rolling origin in one horizon bucket. */
+export interface OriginErrors {
+  /** 1 = the most recent origin, 2 the one before, ... */
+  readonly origin: number;
+  readonly weight: number;
+  readonly values: Float64Array;
+}
+
+/** One horizon bucket's errors, a run per origin (each origin at most once). */
+export type BucketErrors = readonly OriginErrors[];
+
+/** A bucket's errors in ascending order, each with the index of its run. */
+export interface SortedErrors {
+  readonly runs: BucketErrors;
+  readonly values: Float64Array;
+  readonly runAt: Int32Array;
 }
 
 /** Highest calibrated level (beyond it the empirical tail is a handful of points). */
@@ -37,7 +54,7 @@ export interface ScaledErrors {
  * origins. A median, not a mean: one incident among calm days does not widen the next band by
  * itself, but its errors, divided by the calm scale before it, are in the tail of the scores.
  * Origins with too few before them are left out of the scores (they still predict the scales
- * of later ones). Origins are numbered as in BucketErrors (1 = the most recent).
+ * of later ones).
  * Undefined when fewer than MIN_SCALED_ORIGINS origins could be scaled or the next scale is not
  * positive (the caller keeps the errors as they are).
  *
@@ -47,12 +64,11 @@ export interface ScaledErrors {
 export function scaleByOrigin(buckets: readonly BucketErrors[], halfLife: number): ScaledErrors | undefined {
   const sum = new Map<number, number>();
   const count = new Map<number, number>();
-  for (const b of buckets) {
-    b.values.forEach((v, i) => {
-      const k = b.origins[i]!;
-      sum.set(k, (sum.get(k) ?? 0) + Math.abs(v));
-      count.set(k, (count.get(k) ?? 0) + 1);
-    });
+  for (const run of buckets.flat()) {
+    let s = 0;
+    for (const v of run.values) s += Math.abs(v);
+    sum.set(run.origin, (sum.get(run.origin) ?? 0) + s);
+    count.set(run.origin, (count.get(run.origin) ?? 0) + run.values.length);
   }
   const scales = [...sum.keys()].map((k) => ({ k, scale: sum.get(k)! / count.get(k)! })).filter((o) => o.scale > 0);
   // The scale predicted for a forecast at origin k from the origins before it.
@@ -68,31 +84,60 @@ export function scaleByOrigin(buckets: readonly BucketErrors[], halfLife: number
   const predicted = new Map([...sum.keys()].map((k) => [k, predict(k)]));
   const next = predict(0);
   if (next === undefined || !(next > 0) || [...predicted.values()].filter((p) => p !== undefined).length < MIN_SCALED_ORIGINS) return undefined;
-  const scaled = buckets.map((b) => {
-    const out: { values: number[]; weights: number[]; origins: number[] } = { values: [], weights: [], origins: [] };
-    b.values.forEach((v, i) => {
-      const p = predicted.get(b.origins[i]!);
-      if (p === undefined) return;
-      out.values.push(v / p);
-      out.weights.push(b.weights[i]!);
-      out.origins.push(b.origins[i]!);
-    });
-    return out;
-  });
+  const scaled = buckets.map((b) =>
+    b.flatMap((run) => {
+      const p = predicted.get(run.origin);
+      return p === undefined ? [] : [{ ...run, values: run.values.map((v) => v / p) }];
+    }),
+  );
   return { buckets: scaled, scale: next };
 }
 
-/** One bucket with one origin held out, prepared so that a coverage costs two binary searches. */
+/** The bucket's errors in ascending order: each run sorted, then the runs merged. */
+export function sortErrors(runs: BucketErrors): SortedErrors {
+  const sortedRuns = runs.map((r) => Float64Array.from(r.values).sort());
+  const n = sortedRuns.reduce((a, r) => a + r.length, 0);
+  const values = new Float64Array(n);
+  const runAt = new Int32Array(n);
+  const head = new Int32Array(runs.length);
+  for (let pos = 0; pos < n; pos++) {
+    let best = -1;
+    for (let r = 0; r < sortedRuns.length; r++) {
+      if (head[r]! < sortedRuns[r]!.length && (best < 0 || sortedRuns[r]![head[r]!]! < sortedRuns[best]![head[best]!]!)) best = r;
+    }
+    values[pos] = sortedRuns[best]![head[best]!]!;
+    runAt[pos] = best;
+    head[best]!++;
+  }
+  return { runs, values, runAt };
+}
+
+/** The weighted distribution of sorted errors. */
+export function errorDistribution(s: SortedErrors): Distribution {
+  const cum = new Float64Array(s.values.length);
+  let total = 0;
+  for (let pos = 0; pos < cum.length; pos++) {
+    total += s.runs[s.runAt[pos]!]!.weight;
+    cum[pos] = total;
+  }
+  for (let pos = 0; pos < cum.length; pos++) cum[pos] = cum[pos]! / total;
+  return { values: s.values, cum };
+}
+
+/** One bucket with one origin held out. */
 interface Fold {
-  /** The bucket's errors, sorted. */
-  readonly sorted: Float64Array;
-  /** Cumulative weight of the other origins' errors up to each position, normalised to end at 1. */
-  readonly cumIn: Float64Array;
-  /** Held-out errors at or before each position. */
-  readonly outUpTo: Int32Array;
-  /** The held-out origin's weight and its number of errors in this bucket. */
+  readonly bucket: Prepared;
+  /** Positions (in the bucket's sorted errors) of the held-out origin's errors, ascending. */
+  readonly out: Int32Array;
+  /** The held-out origin's weight, and the other origins' total weight. */
   readonly w: number;
-  readonly nOut: number;
+  readonly inW: number;
+}
+
+/** A bucket's sorted errors with the cumulative weight of all of them up to each position. */
+interface Prepared {
+  readonly values: Float64Array;
+  readonly cumAll: Float64Array;
 }
 
 /**
@@ -105,7 +150,7 @@ interface Fold {
  * (as distributionQuantile), so the coverage grows with the level and the grid is bisected.
  * The folds are built once for all of `qs`.
  */
-export function calibrateLevels(qs: readonly number[], buckets: readonly BucketErrors[]): Array<{ q: number; level: number }> {
+export function calibrateLevels(qs: readonly number[], buckets: readonly SortedErrors[]): Array<{ q: number; level: number }> {
   const folds = buildFolds(buckets);
   return qs.map((q) => ({ q, level: folds === undefined ? q : calibrate(q, folds) }));
 }
@@ -115,9 +160,9 @@ function calibrate(q: number, folds: readonly Fold[]): number {
     let hit = 0;
     let total = 0;
     for (const f of folds) {
-      const bound = f.sorted[firstAtLeast(f.cumIn, level)]!;
-      hit += f.w * f.outUpTo[lastAtMost(f.sorted, bound)]!;
-      total += f.w * f.nOut;
+      const bound = f.bucket.values[firstInWeight(f, level)]!;
+      hit += f.w * countAtMost(f.out, lastAtMost(f.bucket.values, bound));
+      total += f.w * f.out.length;
     }
     return hit / total;
   };
@@ -134,46 +179,59 @@ function calibrate(q: number, folds: readonly Fold[]): number {
 }
 
 /** One fold per bucket and held-out origin; undefined with fewer than 3 origins or no usable fold. */
-function buildFolds(buckets: readonly BucketErrors[]): Fold[] | undefined {
-  const origins = [...new Set(buckets.flatMap((b) => b.origins))];
-  if (origins.length < 3) return undefined;
+function buildFolds(buckets: readonly SortedErrors[]): Fold[] | undefined {
+  const origins = new Set(buckets.flatMap((b) => b.runs.map((r) => r.origin)));
+  if (origins.size < 3) return undefined;
   const folds: Fold[] = [];
   for (const b of buckets) {
     const n = b.values.length;
-    const order = Int32Array.from({ length: n }, (_, i) => i).sort((i, j) => b.values[i]! - b.values[j]!);
-    const sorted = Float64Array.from(order, (i) => b.values[i]!);
-    const originAt = Int32Array.from(order, (i) => b.origins[i]!);
-    const weightAt = Float64Array.from(order, (i) => b.weights[i]!);
-    for (const k of origins) {
-      const cumIn = new Float64Array(n);
-      const outUpTo = new Int32Array(n);
-      let inW = 0;
-      let nOut = 0;
-      let w = 0;
-      for (let pos = 0; pos < n; pos++) {
-        if (originAt[pos] === k) {
-          nOut++;
-          w = weightAt[pos]!;
-        } else inW += weightAt[pos]!;
-        cumIn[pos] = inW;
-        outUpTo[pos] = nOut;
-      }
-      if (nOut === 0 || nOut === n || !(inW > 0)) continue;
-      for (let pos = 0; pos < n; pos++) cumIn[pos] = cumIn[pos]! / inW;
-      folds.push({ sorted, cumIn, outUpTo, w, nOut });
+    const cumAll = new Float64Array(n);
+    let total = 0;
+    for (let pos = 0; pos < n; pos++) {
+      total += b.runs[b.runAt[pos]!]!.weight;
+      cumAll[pos] = total;
     }
+    const bucket = { values: b.values, cumAll };
+    // The positions of each run's errors, ascending (one pass over the merged order).
+    const out = b.runs.map((r) => new Int32Array(r.values.length));
+    const filled = new Int32Array(b.runs.length);
+    for (let pos = 0; pos < n; pos++) {
+      const r = b.runAt[pos]!;
+      out[r]![filled[r]!++] = pos;
+    }
+    b.runs.forEach((run, r) => {
+      const inW = total - run.weight * run.values.length;
+      if (run.values.length === 0 || run.values.length === n || !(inW > 0)) return;
+      folds.push({ bucket, out: out[r]!, w: run.weight, inW });
+    });
   }
   return folds.length === 0 ? undefined : folds;
 }
 
-/** Smallest index whose value reaches x (the last index when none does). */
-function firstAtLeast(a: Float64Array, x: number): number {
+/**
+ * The smallest position whose cumulative weight of the other origins' errors, as a share of
+ * theirs, reaches `level` (the last position when none does).
+ */
+function firstInWeight(f: Fold, level: number): number {
+  const { cumAll } = f.bucket;
   let lo = 0;
-  let hi = a.length - 1;
+  let hi = cumAll.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (a[mid]! >= x) hi = mid;
+    if ((cumAll[mid]! - f.w * countAtMost(f.out, mid)) / f.inW >= level) hi = mid;
     else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** How many of the ascending positions are at most `pos`. */
+function countAtMost(positions: Int32Array, pos: number): number {
+  let lo = 0;
+  let hi = positions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (positions[mid]! <= pos) lo = mid + 1;
+    else hi = mid;
   }
   return lo;
 }

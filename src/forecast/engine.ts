@@ -13,7 +13,7 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
 import type { Series } from '../core/series.js';
 import { countPresent } from '../core/series.js';
-import { type BucketErrors, calibrateLevels, scaleByOrigin } from './calibrate.js';
+import { type OriginErrors, calibrateLevels, errorDistribution, scaleByOrigin, sortErrors } from './calibrate.js';
 import { bestMembers, combine, originMae } from './choose.js';
 import { type Distribution, distributionQuantile, weightedDistribution } from './distribution.js';
 import { CleanFlag, cleanSeries } from './clean.js';
@@ -45,6 +45,15 @@ const MAX_ERROR_ORIGINS = 14;
 const MAX_BUCKETS = 8;
 /** A previous forecast made longer than this before the level-correction window is not used for it. */
 const MAX_PREVIOUS_AGE_MS = 2 * HOUR_MS;
+
+/**
+ * The observed load at the input's step when it is finer than the working step: working point i
+ * is the mean of values[i * factor .. (i + 1) * factor - 1].
+ */
+export interface FineLoad {
+  readonly values: Float64Array;
+  readonly factor: number;
+}
 
 export interface ExcludedWindow {
   readonly fromMs: number;
@@ -86,7 +95,9 @@ export interface Selection {
   readonly stepMs: number;
   readonly periodsMs: readonly number[];
   /**
-   * Relative errors (actual - forecast) / max(|forecast|, scaleFloor) per horizon bucket, recent
+   * Relative errors (actual - forecast) / max(|forecast|, scaleFloor) per horizon bucket, the
+   * actual load at the input's step (each minute of a 1-minute series against its 5-minute
+   * forecast), recent
    * origins weighted more, each divided by the error scale predicted for its origin when the
    * origins are a day apart (calibrate.ts scaleByOrigin); multiply by `errorScale`.
    */
@@ -137,14 +148,23 @@ export type ForecastOutcome = Forecast | InsufficientHistory;
 
 export function forecastSeries(series: Series, opts: ForecastOptions): ForecastOutcome {
   const maxHistoryMs = opts.maxHistoryMs ?? DEFAULT_MAX_HISTORY_MS;
-  const working = toWorkingResolution(trimHistory(series, maxHistoryMs), opts.workingStepMs ?? DEFAULT_WORKING_STEP_MS);
+  const trimmed = trimHistory(series, maxHistoryMs);
+  const working = toWorkingResolution(trimmed, opts.workingStepMs ?? DEFAULT_WORKING_STEP_MS);
   const short = checkHistory(working);
   if (short) return short;
-  return forecastWorking(working, opts);
+  return forecastWorking(working, opts, fineLoad(trimmed, working));
+}
+
+/** The observed load at the input's step, aligned with the working grid (see FineLoad). */
+function fineLoad(input: Series, working: Series): FineLoad | undefined {
+  const factor = working.stepMs / input.stepMs;
+  if (factor <= 1) return undefined;
+  const used = working.values.length * factor;
+  return { values: input.values.subarray(input.values.length - used), factor };
 }
 
 /** forecastSeries on history already at the working resolution and long enough. */
-function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcome {
+function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad): ForecastOutcome {
   // A reused selection brings its periods: detection runs with the model search. (If the selection
   // then cannot be reused after all, the whole forecast runs again without it, below.)
   const spanMs = working.values.length * working.stepMs;
@@ -168,10 +188,10 @@ function forecastWorking(working: Series, opts: ForecastOptions): ForecastOutcom
     opts.reuse && compatible(opts.reuse, ctx, periodsMs) && opts.reuse.models.every((name) => candidates.some((m) => m.name === name)) ? opts.reuse : undefined;
   if (reusePeriods && !reusable) {
     const { reuse: _stale, ...fresh } = opts;
-    return forecastWorking(working, fresh);
+    return forecastWorking(working, fresh, fine);
   }
   const truth = observedLoad(working.values, clean.flags);
-  const found = reusable ?? select(candidates, y, truth, ctx, h, opts.quantiles ?? []);
+  const found = reusable ?? select(candidates, y, truth, ctx, h, opts.quantiles ?? [], fine);
   const chosen = candidates.filter((m) => found.models.includes(m.name));
   // A new search's parameters are refined on the whole history; a reused selection's are used as they are.
   const fits = chosen.map((m) => runModel(m, y, h, withParams(ctx, found.params[m.name], !reusable)));
@@ -341,7 +361,7 @@ function compatible(sel: Selection, ctx: ModelContext, periodsMs: readonly numbe
  * part in that choice, as in any leave-one-out), and the winner's at older origins, with
  * parameters fitted again at the oldest of them.
  */
-export function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number, qs: readonly number[]): Selection {
+export function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number, qs: readonly number[], fine?: FineLoad): Selection {
   const n = y.length;
   const stepsPerDay = Math.max(1, Math.round(DAY_MS / ctx.stepMs));
   const hEval = Math.max(1, Math.min(h, stepsPerDay));
@@ -374,23 +394,30 @@ export function select(candidates: Model[], y: Float64Array, truth: Float64Array
   if (best === undefined) return fallbackSelection(candidates, y, ctx, h, scaleFloor, periodsMs);
   const buckets = Math.min(MAX_BUCKETS, hEval);
   const bucketSteps = Math.ceil(hEval / buckets);
-  const errs: number[][] = Array.from({ length: buckets }, () => []);
-  const weights: number[][] = Array.from({ length: buckets }, () => []);
-  const originOf: number[][] = Array.from({ length: buckets }, () => []);
+  const runs: OriginErrors[][] = Array.from({ length: buckets }, () => []);
   const chosen = best.members.map((i) => candidates[i]!);
   const need = Math.max(...chosen.map((m) => m.minHistory(ctx)));
   // Origin k (1 = the most recent) weighs 2^-((k-1)/ERROR_HALF_LIFE): the quantiles follow the
   // volatility of late, while a regime change two weeks back still counts.
+  // Errors against the load at the input's step when it is finer than the working step: a p90 must
+  // cover the minutes, not only the 5-minute means the models fit.
+  const factor = fine?.factor ?? 1;
+  const observed = fine?.values ?? truth;
   const addErrors = (k: number, o: number, f: Float64Array): void => {
     const w = 2 ** (-(k - 1) / ERROR_HALF_LIFE);
+    const values: number[][] = Array.from({ length: buckets }, () => []);
     for (let j = 0; j < hEval && o + j < n; j++) {
-      const a = truth[o + j]!;
-      if (Number.isNaN(a)) continue;
+      if (Number.isNaN(truth[o + j]!)) continue; // a gap or a user-excluded window
       const b = Math.floor(j / bucketSteps);
-      errs[b]!.push((a - f[j]!) / Math.max(Math.abs(f[j]!), scaleFloor));
-      weights[b]!.push(w);
-      originOf[b]!.push(k);
+      const scale = Math.max(Math.abs(f[j]!), scaleFloor);
+      for (let i = (o + j) * factor, end = i + factor; i < end; i++) {
+        const a = observed[i]!;
+        if (!Number.isNaN(a)) values[b]!.push((a - f[j]!) / scale);
+      }
     }
+    values.forEach((v, b) => {
+      if (v.length > 0) runs[b]!.push({ origin: k, weight: w, values: Float64Array.from(v) });
+    });
   };
   // At the search's own origins the winner's errors are flattered by its having been chosen on
   // them: each origin's error is that of the choice the other origins would have made.
@@ -408,19 +435,19 @@ export function select(candidates: Model[], y: Float64Array, truth: Float64Array
     const runs = chosen.map((m) => atOrigins(m, y, ctx, older, hEval).forecasts);
     older.forEach((o, i) => addErrors(origins.length + 1 + i, o, combine(runs.map((r) => r[i]!))));
   }
-  const raw: BucketErrors[] = errs.map((values, b) => ({ values, weights: weights[b]!, origins: originOf[b]! }));
+
   // The size of errors changes from day to day (a tournament ends, a noisy week passes): on
   // origins a whole day apart, each origin's errors are put on the scale the origins before it
   // predicted. Shorter windows cover different hours of the day, whose errors differ in size.
-  const scaled = hEval === stepsPerDay ? scaleByOrigin(raw, ERROR_HALF_LIFE) : undefined;
-  const samples = scaled?.buckets ?? raw;
+  const scaled = hEval === stepsPerDay ? scaleByOrigin(runs, ERROR_HALF_LIFE) : undefined;
+  const sorted = (scaled?.buckets ?? runs).map(sortErrors);
   return {
     models: chosen.map((m) => m.name),
     stepMs: ctx.stepMs,
     periodsMs,
-    errorBuckets: samples.map((b) => weightedDistribution(b.values, b.weights)),
+    errorBuckets: sorted.map(errorDistribution),
     errorScale: scaled?.scale ?? 1,
-    levels: calibrateLevels(qs, samples),
+    levels: calibrateLevels(qs, sorted),
     bucketSteps,
     scaleFloor,
     scores: scores.map(({ model, mae }) => ({ model, mae })),

@@ -1,22 +1,26 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { type BucketErrors, CALIBRATION_MAX, calibrateLevels, scaleByOrigin } from '../../../src/forecast/calibrate.js';
+import { type BucketErrors, CALIBRATION_MAX, calibrateLevels as calibrateSorted, errorDistribution, scaleByOrigin, sortErrors } from '../../../src/forecast/calibrate.js';
 import { distributionQuantile, weightedDistribution } from '../../../src/forecast/distribution.js';
 
-/** One bucket: `perOrigin` errors from each origin, drawn by `errorAt(origin, i)`, all weighted 1. */
-function bucket(origins: number, perOrigin: number, errorAt: (origin: number, i: number) => number): BucketErrors {
-  const values: number[] = [];
-  const weights: number[] = [];
-  const ids: number[] = [];
-  for (let k = 1; k <= origins; k++) {
-    for (let i = 0; i < perOrigin; i++) {
-      values.push(errorAt(k, i));
-      weights.push(1);
-      ids.push(k);
-    }
-  }
-  return { values, weights, origins: ids };
+/** One bucket: `perOrigin` errors from each origin, drawn by `errorAt(origin, i)`, weighted `weightOf(origin)`. */
+function bucket(origins: number, perOrigin: number, errorAt: (origin: number, i: number) => number, weightOf = (_k: number) => 1): BucketErrors {
+  return Array.from({ length: origins }, (_, o) => {
+    const k = o + 1;
+    return { origin: k, weight: weightOf(k), values: Float64Array.from({ length: perOrigin }, (_, i) => errorAt(k, i)) };
+  });
 }
+
+/** A bucket's errors one by one, with the weight and origin of each. */
+function flat(b: BucketErrors): { values: number[]; weights: number[]; origins: number[] } {
+  return {
+    values: b.flatMap((r) => [...r.values]),
+    weights: b.flatMap((r) => [...r.values].map(() => r.weight)),
+    origins: b.flatMap((r) => [...r.values].map(() => r.origin)),
+  };
+}
+
+const calibrateLevels = (qs: readonly number[], buckets: readonly BucketErrors[]) => calibrateSorted(qs, buckets.map(sortErrors));
 
 /** Evenly spread errors in [-scale, scale) (no randomness: the test is exact). */
 const spread = (scale: number) => (_k: number, i: number) => scale * (((i * 37) % 100) / 50 - 1);
@@ -56,7 +60,8 @@ test('calibrateLevels: fewer than 3 origins leave q as it is', () => {
 });
 
 /** The definition, the slow way: per level on the grid, rebuild every fold's distribution and count. */
-function bruteForceLevel(q: number, buckets: readonly BucketErrors[]): number {
+function bruteForceLevel(q: number, runs: readonly BucketErrors[]): number {
+  const buckets = runs.map(flat);
   const origins = [...new Set(buckets.flatMap((b) => b.origins))];
   if (origins.length < 3) return q;
   const coverageAt = (level: number): number => {
@@ -86,10 +91,7 @@ test('calibrateLevels: the same levels as the definition computed the slow way',
     return seed / 4294967296;
   };
   for (const origins of [3, 6, 14]) {
-    const buckets = [1, 2, 3].map((b) => {
-      const e = bucket(origins, 20, (k) => (rnd() - 0.5) * (1 + ((k * b) % 4)) + (k % 3) * 0.2);
-      return { ...e, weights: e.origins.map((k) => 2 ** (-(k - 1) / 5)) };
-    });
+    const buckets = [1, 2, 3].map((b) => bucket(origins, 20, (k) => (rnd() - 0.5) * (1 + ((k * b) % 4)) + (k % 3) * 0.2, (k) => 2 ** (-(k - 1) / 5)));
     for (const q of [0.3, 0.5, 0.8, 0.9, 0.95]) {
       const [got] = calibrateLevels([q], buckets);
       assert.ok(Math.abs(got!.level - bruteForceLevel(q, buckets)) < 1e-9, `origins ${origins}, q ${q}: ${got!.level} vs ${bruteForceLevel(q, buckets)}`);
@@ -109,8 +111,8 @@ test('scaleByOrigin: errors that shrink day after day give the next forecast the
   assert.ok(Math.abs(s.scale - scaleOfSpread(1)) < 1e-12, `scale ${s.scale}`);
   // Errors of origins 1-4 are divided by the calm scale before them (3 of the 4 nearest origins
   // are calm and weigh most), those of 5-11 by the wide one; 12-14 have too few before them.
-  assert.deepEqual([...new Set(s.buckets[0]!.origins)].sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-  const bandOf = (buckets: readonly BucketErrors[], scale: number): number => scale * distributionQuantile(weightedDistribution(buckets[0]!.values, buckets[0]!.weights), 0.9);
+  assert.deepEqual(s.buckets[0]!.map((r) => r.origin), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  const bandOf = (buckets: readonly BucketErrors[], scale: number): number => scale * distributionQuantile(errorDistribution(sortErrors(buckets[0]!)), 0.9);
   const pooled = bandOf([b], 1);
   const scaled = bandOf(s.buckets, s.scale);
   // The recent days' own 90th percentile is 0.8; the pooled errors put the band at 2.56.
@@ -122,19 +124,19 @@ test('scaleByOrigin: one wide day among calm ones leaves the next scale calm, it
   const b = bucket(14, 100, (k, i) => spread(k === 2 ? 10 : 1)(k, i));
   const s = scaleByOrigin([b], 5)!;
   assert.ok(Math.abs(s.scale - scaleOfSpread(1)) < 1e-12, `scale ${s.scale}`);
-  const scores = s.buckets[0]!.values;
+  const scores = flat(s.buckets[0]!);
   // The wide day's errors, divided by the calm scale before it, reach 20 calm scales.
-  assert.ok(Math.max(...scores) > 19, `max ${Math.max(...scores)}`);
-  assert.ok(Math.max(...scores.filter((_, i) => s.buckets[0]!.origins[i] !== 2)) < 2.01);
+  assert.ok(Math.max(...scores.values) > 19, `max ${Math.max(...scores.values)}`);
+  assert.ok(Math.max(...scores.values.filter((_, i) => scores.origins[i] !== 2)) < 2.01);
 });
 
 test('scaleByOrigin: every bucket of an origin is divided by the same predicted scale; weights and origins kept', () => {
   const near = bucket(6, 10, (k, i) => spread(k)(k, i));
-  const far = { ...bucket(6, 10, (k, i) => spread(3 * k)(k, i)), weights: Array.from({ length: 60 }, (_, i) => 1 + i) };
+  const far = bucket(6, 10, (k, i) => spread(3 * k)(k, i), (k) => 1 / k);
   const s = scaleByOrigin([near, far], 5)!;
   // The definition, the slow way: origin k's scale is its mean absolute error over both buckets.
   const scaleOf = (k: number): number => {
-    const vs = [near, far].flatMap((b) => b.values.filter((_, i) => b.origins[i] === k));
+    const vs = [near, far].flatMap((b) => [...b.find((r) => r.origin === k)!.values]);
     return vs.reduce((a, v) => a + Math.abs(v), 0) / vs.length;
   };
   const predicted = (k: number): number => {
@@ -145,14 +147,29 @@ test('scaleByOrigin: every bucket of an origin is divided by the same predicted 
   // Origins 1-3 have 3 or more origins before them.
   for (const [bi, source] of [near, far].entries()) {
     const got = s.buckets[bi]!;
-    const kept = source.values.map((_, i) => i).filter((i) => source.origins[i]! <= 3);
-    assert.deepEqual(got.origins, kept.map((i) => source.origins[i]!));
-    assert.deepEqual(got.weights, kept.map((i) => source.weights[i]!));
-    got.values.forEach((v, j) => {
-      const i = kept[j]!;
-      assert.ok(Math.abs(v - source.values[i]! / predicted(source.origins[i]!)) < 1e-12);
+    assert.deepEqual(got.map((r) => r.origin), [1, 2, 3]);
+    got.forEach((run, r) => {
+      assert.equal(run.weight, source[r]!.weight);
+      run.values.forEach((v, i) => assert.ok(Math.abs(v - source[r]!.values[i]! / predicted(run.origin)) < 1e-12));
     });
   }
+});
+
+test('sortErrors and errorDistribution: the runs merged in order, each error weighted by its origin', () => {
+  const b: BucketErrors = [
+    { origin: 1, weight: 2, values: Float64Array.from([0.3, -0.1, 0.2]) },
+    { origin: 2, weight: 1, values: Float64Array.from([0.25, -0.5]) },
+    { origin: 3, weight: 1, values: new Float64Array(0) },
+    { origin: 4, weight: 0.5, values: Float64Array.from([0.1, 0.4, -0.1]) },
+  ];
+  const s = sortErrors(b);
+  assert.deepEqual([...s.values], [-0.5, -0.1, -0.1, 0.1, 0.2, 0.25, 0.3, 0.4]);
+  assert.deepEqual([...s.values].map((v, pos) => b[s.runAt[pos]!]!.values.includes(v)), Array(8).fill(true));
+  const f = flat(b);
+  const expected = weightedDistribution(f.values, f.weights);
+  const got = errorDistribution(s);
+  assert.deepEqual([...got.values], [...expected.values]);
+  got.cum.forEach((c, i) => assert.ok(Math.abs(c - expected.cum[i]!) < 1e-12));
 });
 
 test('scaleByOrigin: too few origins, or no error at all, leave the errors as they are', () => {
