@@ -97,9 +97,8 @@ export interface Selection {
   /**
    * Relative errors (actual - forecast) / max(|forecast|, scaleFloor) per horizon bucket, the
    * actual load at the input's step (each minute of a 1-minute series against its 5-minute
-   * forecast), recent
-   * origins weighted more, each divided by the error scale predicted for its origin when the
-   * origins are a day apart (calibrate.ts scaleByOrigin); multiply by `errorScale`.
+   * forecast), recent origins weighted more, each divided by the error scale predicted for its
+   * origin when the origins are a day apart (calibrate.ts scaleByOrigin); multiply by `errorScale`.
    */
   readonly errorBuckets: readonly Distribution[];
   /** The error scale predicted for this forecast (1 when the errors are not scaled). */
@@ -397,12 +396,12 @@ export function select(candidates: Model[], y: Float64Array, truth: Float64Array
   const runs: OriginErrors[][] = Array.from({ length: buckets }, () => []);
   const chosen = best.members.map((i) => candidates[i]!);
   const need = Math.max(...chosen.map((m) => m.minHistory(ctx)));
-  // Origin k (1 = the most recent) weighs 2^-((k-1)/ERROR_HALF_LIFE): the quantiles follow the
-  // volatility of late, while a regime change two weeks back still counts.
   // Errors against the load at the input's step when it is finer than the working step: a p90 must
   // cover the minutes, not only the 5-minute means the models fit.
   const factor = fine?.factor ?? 1;
   const observed = fine?.values ?? truth;
+  // Origin k (1 = the most recent) weighs 2^-((k-1)/ERROR_HALF_LIFE): the quantiles follow the
+  // volatility of late, while a regime change two weeks back still counts.
   const addErrors = (k: number, o: number, f: Float64Array): void => {
     const w = 2 ** (-(k - 1) / ERROR_HALF_LIFE);
     const values: number[][] = Array.from({ length: buckets }, () => []);
@@ -432,10 +431,9 @@ export function select(candidates: Model[], y: Float64Array, truth: Float64Array
   // fitted on data that includes these origins' windows: their errors there came out too small).
   const older = originsFor(need, origins.length + 1, MAX_ERROR_ORIGINS);
   if (older.length > 0) {
-    const runs = chosen.map((m) => atOrigins(m, y, ctx, older, hEval).forecasts);
-    older.forEach((o, i) => addErrors(origins.length + 1 + i, o, combine(runs.map((r) => r[i]!))));
+    const olderForecasts = chosen.map((m) => atOrigins(m, y, ctx, older, hEval).forecasts);
+    older.forEach((o, i) => addErrors(origins.length + 1 + i, o, combine(olderForecasts.map((r) => r[i]!))));
   }
-
   // The size of errors changes from day to day (a tournament ends, a noisy week passes): on
   // origins a whole day apart, each origin's errors are put on the scale the origins before it
   // predicted. Shorter windows cover different hours of the day, whose errors differ in size.
