@@ -4,8 +4,8 @@
  *
  * A bucket's errors come in runs, one per rolling origin, and an origin's errors share its weight:
  * each run is sorted on its own (a plain numeric sort) and the runs are merged. A 1-minute series
- * gives tens of thousands of errors per model search, so nothing here sorts with a comparator or
- * builds an array per held-out origin.
+ * gives tens of thousands of errors per model search, so the errors are never sorted with a
+ * comparator and a held-out origin costs no array the size of the bucket.
  */
 import type { Distribution } from './distribution.js';
 import { distributionQuantile, weightedDistribution } from './distribution.js';
@@ -26,6 +26,8 @@ export interface SortedErrors {
   readonly runs: BucketErrors;
   readonly values: Float64Array;
   readonly runAt: Int32Array;
+  /** Cumulative weight up to and including each position. */
+  readonly cum: Float64Array;
 }
 
 /** Highest calibrated level (beyond it the empirical tail is a handful of points). */
@@ -34,8 +36,13 @@ export const CALIBRATION_MAX = 0.995;
 const GRID_BELOW = 0.1;
 const GRID_STEP = 0.005;
 
-/** Fewest origins whose errors can be put on a predicted scale (fewer: the errors stay as they are). */
-const MIN_SCALED_ORIGINS = 3;
+/** Fewest origins a scale is predicted from. */
+const MIN_PREDICTING_ORIGINS = 3;
+/**
+ * Fewest origins whose errors must be on a predicted scale (fewer: the errors stay as they are; a
+ * young series would otherwise get a band from three days' errors).
+ */
+const MIN_SCALED_ORIGINS = 5;
 
 /** Errors on the scale predicted for their origin, and the scale predicted for the next one. */
 export interface ScaledErrors {
@@ -48,9 +55,9 @@ export interface ScaledErrors {
  * Errors put on the scale their origin could have predicted (normalised conformity scores), for a
  * forecast error whose size changes from day to day: calm days after a tournament's match days,
  * a quieter week after a noisy one. Origin k's scale is the mean absolute error of its forecast;
- * the scale predicted for it is the weighted median (weights halving every `halfLife` origins
- * back) of the scales of the origins before it (greater k), at least MIN_SCALED_ORIGINS of them;
- * its errors are divided by that. The next forecast's scale is predicted the same way from all
+ * the scale predicted for it is the median of the scales of the origins before it (greater k), at
+ * least MIN_PREDICTING_ORIGINS of them, weighted as their errors are; its errors are divided by
+ * that. The next forecast's scale is predicted the same way from all
  * origins. A median, not a mean: one incident among calm days does not widen the next band by
  * itself, but its errors, divided by the calm scale before it, are in the tail of the scores.
  * Origins with too few before them are left out of the scores (they still predict the scales
@@ -61,23 +68,25 @@ export interface ScaledErrors {
  * Only meaningful when every origin's window covers the same phases of the load's cycles (a
  * whole day): the errors of a night window and of a rush-hour window are not on one scale.
  */
-export function scaleByOrigin(buckets: readonly BucketErrors[], halfLife: number): ScaledErrors | undefined {
+export function scaleByOrigin(buckets: readonly BucketErrors[]): ScaledErrors | undefined {
   const sum = new Map<number, number>();
   const count = new Map<number, number>();
+  const weight = new Map<number, number>();
   for (const run of buckets.flat()) {
     let s = 0;
     for (const v of run.values) s += Math.abs(v);
     sum.set(run.origin, (sum.get(run.origin) ?? 0) + s);
     count.set(run.origin, (count.get(run.origin) ?? 0) + run.values.length);
+    weight.set(run.origin, run.weight);
   }
   const scales = [...sum.keys()].map((k) => ({ k, scale: sum.get(k)! / count.get(k)! })).filter((o) => o.scale > 0);
   // The scale predicted for a forecast at origin k from the origins before it.
   const predict = (k: number): number | undefined => {
     const before = scales.filter((o) => o.k > k);
-    if (before.length < MIN_SCALED_ORIGINS) return undefined;
+    if (before.length < MIN_PREDICTING_ORIGINS) return undefined;
     const d = weightedDistribution(
       before.map((o) => o.scale),
-      before.map((o) => 2 ** (-(o.k - k - 1) / halfLife)),
+      before.map((o) => weight.get(o.k)!),
     );
     return distributionQuantile(d, 0.5);
   };
@@ -93,7 +102,10 @@ export function scaleByOrigin(buckets: readonly BucketErrors[], halfLife: number
   return { buckets: scaled, scale: next };
 }
 
-/** The bucket's errors in ascending order: each run sorted, then the runs merged. */
+/**
+ * The bucket's errors in ascending order: each run sorted, then the runs merged (equal values in
+ * the order of their runs). The errors must not be NaN.
+ */
 export function sortErrors(runs: BucketErrors): SortedErrors {
   const sortedRuns = runs.map((r) => Float64Array.from(r.values).sort());
   const n = sortedRuns.reduce((a, r) => a + r.length, 0);
@@ -109,35 +121,29 @@ export function sortErrors(runs: BucketErrors): SortedErrors {
     runAt[pos] = best;
     head[best]!++;
   }
-  return { runs, values, runAt };
+  const cum = new Float64Array(n);
+  let total = 0;
+  for (let pos = 0; pos < n; pos++) {
+    total += runs[runAt[pos]!]!.weight;
+    cum[pos] = total;
+  }
+  return { runs, values, runAt, cum };
 }
 
 /** The weighted distribution of sorted errors. */
 export function errorDistribution(s: SortedErrors): Distribution {
-  const cum = new Float64Array(s.values.length);
-  let total = 0;
-  for (let pos = 0; pos < cum.length; pos++) {
-    total += s.runs[s.runAt[pos]!]!.weight;
-    cum[pos] = total;
-  }
-  for (let pos = 0; pos < cum.length; pos++) cum[pos] = cum[pos]! / total;
-  return { values: s.values, cum };
+  const total = s.cum[s.cum.length - 1] ?? 1;
+  return { values: s.values, cum: s.cum.map((c) => c / total) };
 }
 
 /** One bucket with one origin held out. */
 interface Fold {
-  readonly bucket: Prepared;
+  readonly bucket: SortedErrors;
   /** Positions (in the bucket's sorted errors) of the held-out origin's errors, ascending. */
   readonly out: Int32Array;
   /** The held-out origin's weight, and the other origins' total weight. */
   readonly w: number;
   readonly inW: number;
-}
-
-/** A bucket's sorted errors with the cumulative weight of all of them up to each position. */
-interface Prepared {
-  readonly values: Float64Array;
-  readonly cumAll: Float64Array;
 }
 
 /**
@@ -148,7 +154,9 @@ interface Prepared {
  * for an overstated one), the way split-conformal prediction does. q itself without 3 origins.
  * The quantile of a distribution is its smallest value whose cumulative weight reaches the level
  * (as distributionQuantile), so the coverage grows with the level and the grid is bisected.
- * The folds are built once for all of `qs`.
+ * The folds are built once for all of `qs`. (The other origins' share of the weight up to a
+ * position is a difference of cumulative sums; where it lands exactly on a grid level, rounding
+ * can move the level by one grid step either way.)
  */
 export function calibrateLevels(qs: readonly number[], buckets: readonly SortedErrors[]): Array<{ q: number; level: number }> {
   const folds = buildFolds(buckets);
@@ -180,18 +188,12 @@ function calibrate(q: number, folds: readonly Fold[]): number {
 
 /** One fold per bucket and held-out origin; undefined with fewer than 3 origins or no usable fold. */
 function buildFolds(buckets: readonly SortedErrors[]): Fold[] | undefined {
-  const origins = new Set(buckets.flatMap((b) => b.runs.map((r) => r.origin)));
+  const origins = new Set(buckets.flatMap((b) => b.runs.filter((r) => r.values.length > 0).map((r) => r.origin)));
   if (origins.size < 3) return undefined;
   const folds: Fold[] = [];
   for (const b of buckets) {
     const n = b.values.length;
-    const cumAll = new Float64Array(n);
-    let total = 0;
-    for (let pos = 0; pos < n; pos++) {
-      total += b.runs[b.runAt[pos]!]!.weight;
-      cumAll[pos] = total;
-    }
-    const bucket = { values: b.values, cumAll };
+    const total = b.cum[n - 1] ?? 0;
     // The positions of each run's errors, ascending (one pass over the merged order).
     const out = b.runs.map((r) => new Int32Array(r.values.length));
     const filled = new Int32Array(b.runs.length);
@@ -202,7 +204,7 @@ function buildFolds(buckets: readonly SortedErrors[]): Fold[] | undefined {
     b.runs.forEach((run, r) => {
       const inW = total - run.weight * run.values.length;
       if (run.values.length === 0 || run.values.length === n || !(inW > 0)) return;
-      folds.push({ bucket, out: out[r]!, w: run.weight, inW });
+      folds.push({ bucket: b, out: out[r]!, w: run.weight, inW });
     });
   }
   return folds.length === 0 ? undefined : folds;
@@ -213,12 +215,12 @@ function buildFolds(buckets: readonly SortedErrors[]): Fold[] | undefined {
  * theirs, reaches `level` (the last position when none does).
  */
 function firstInWeight(f: Fold, level: number): number {
-  const { cumAll } = f.bucket;
+  const { cum } = f.bucket;
   let lo = 0;
-  let hi = cumAll.length - 1;
+  let hi = cum.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((cumAll[mid]! - f.w * countAtMost(f.out, mid)) / f.inW >= level) hi = mid;
+    if ((cum[mid]! - f.w * countAtMost(f.out, mid)) / f.inW >= level) hi = mid;
     else lo = mid + 1;
   }
   return lo;

@@ -34,11 +34,15 @@ export const DEFAULT_WORKING_STEP_MS = 5 * MINUTE_MS;
 const MAX_ORIGINS = 6;
 /** Fewest origins a model choice is made on (fewer: the candidates needing most history sit out). */
 const MIN_SELECT_ORIGINS = 3;
-/** Half-life of an origin's weight in the error quantiles, in origins (days for a 1-day horizon). */
+/**
+ * Half-life of an origin's weight in the error quantiles (and in the error scale predicted from
+ * the origins, calibrate.ts scaleByOrigin), in origins (days for a 1-day horizon).
+ */
 const ERROR_HALF_LIFE = 5;
 /**
  * Rolling origins behind the error quantiles (beyond the search's, the chosen models only): two
- * weeks of daily origins.
+ * weeks of daily origins (when their errors are put on a predicted scale, the three oldest only
+ * predict the scale of the newer ones).
  */
 const MAX_ERROR_ORIGINS = 14;
 /** Horizon buckets for the error quantiles. */
@@ -155,7 +159,7 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
 }
 
 /** The observed load at the input's step, aligned with the working grid (see FineLoad). */
-function fineLoad(input: Series, working: Series): FineLoad | undefined {
+export function fineLoad(input: Series, working: Series): FineLoad | undefined {
   const factor = working.stepMs / input.stepMs;
   if (factor <= 1) return undefined;
   const used = working.values.length * factor;
@@ -358,7 +362,9 @@ function compatible(sel: Selection, ctx: ModelContext, periodsMs: readonly numbe
  * behind the quantiles are, at each of those origins, those of the choice the other origins would
  * have made (the winner's own would be flattered by its having won there; later origins take
  * part in that choice, as in any leave-one-out), and the winner's at older origins, with
- * parameters fitted again at the oldest of them.
+ * parameters fitted again at the oldest of them. Errors are taken against `fine` (the load at the
+ * input's step) when given, and on origins a day apart are put on the scale the origins before
+ * each predicted (calibrate.ts scaleByOrigin).
  */
 export function select(candidates: Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, h: number, qs: readonly number[], fine?: FineLoad): Selection {
   const n = y.length;
@@ -411,7 +417,8 @@ export function select(candidates: Model[], y: Float64Array, truth: Float64Array
       const scale = Math.max(Math.abs(f[j]!), scaleFloor);
       for (let i = (o + j) * factor, end = i + factor; i < end; i++) {
         const a = observed[i]!;
-        if (!Number.isNaN(a)) values[b]!.push((a - f[j]!) / scale);
+        const e = (a - f[j]!) / scale;
+        if (Number.isFinite(e)) values[b]!.push(e); // a missing minute (or a model's NaN) has none
       }
     }
     values.forEach((v, b) => {
@@ -437,7 +444,7 @@ export function select(candidates: Model[], y: Float64Array, truth: Float64Array
   // The size of errors changes from day to day (a tournament ends, a noisy week passes): on
   // origins a whole day apart, each origin's errors are put on the scale the origins before it
   // predicted. Shorter windows cover different hours of the day, whose errors differ in size.
-  const scaled = hEval === stepsPerDay ? scaleByOrigin(runs, ERROR_HALF_LIFE) : undefined;
+  const scaled = hEval === stepsPerDay ? scaleByOrigin(runs) : undefined;
   const sorted = (scaled?.buckets ?? runs).map(sortErrors);
   return {
     models: chosen.map((m) => m.name),

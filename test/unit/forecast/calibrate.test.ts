@@ -101,12 +101,14 @@ test('calibrateLevels: the same levels as the definition computed the slow way',
 
 /** Origin k's scale (mean absolute error) of a `spread(x)` bucket is x/2 (its values are evenly spread). */
 const scaleOfSpread = (x: number): number => x / 2;
+/** Origin weights as the engine gives them: halving every 5 origins back. */
+const halving = (k: number): number => 2 ** (-(k - 1) / 5);
 
 test('scaleByOrigin: errors that shrink day after day give the next forecast the recent scale, not the pooled one', () => {
   // 14 origins: the older eight four times as wide as the recent six (a tournament, then calm).
   const wide = (k: number) => (k > 6 ? 4 : 1);
-  const b = bucket(14, 100, (k, i) => spread(wide(k))(k, i));
-  const s = scaleByOrigin([b], 5)!;
+  const b = bucket(14, 100, (k, i) => spread(wide(k))(k, i), halving);
+  const s = scaleByOrigin([b])!;
   assert.ok(s !== undefined);
   assert.ok(Math.abs(s.scale - scaleOfSpread(1)) < 1e-12, `scale ${s.scale}`);
   // Errors of origins 1-4 are divided by the calm scale before them (3 of the 4 nearest origins
@@ -115,14 +117,15 @@ test('scaleByOrigin: errors that shrink day after day give the next forecast the
   const bandOf = (buckets: readonly BucketErrors[], scale: number): number => scale * distributionQuantile(errorDistribution(sortErrors(buckets[0]!)), 0.9);
   const pooled = bandOf([b], 1);
   const scaled = bandOf(s.buckets, s.scale);
-  // The recent days' own 90th percentile is 0.8; the pooled errors put the band at 2.56.
-  assert.ok(pooled > 2.5, `pooled ${pooled}`);
+  // The recent days' own 90th percentile is 0.8; the pooled errors (recent days weighing more) put
+  // the band at 1.6.
+  assert.ok(pooled > 1.5, `pooled ${pooled}`);
   assert.ok(scaled < 1.2, `scaled ${scaled}`);
 });
 
 test('scaleByOrigin: one wide day among calm ones leaves the next scale calm, its errors in the tail', () => {
-  const b = bucket(14, 100, (k, i) => spread(k === 2 ? 10 : 1)(k, i));
-  const s = scaleByOrigin([b], 5)!;
+  const b = bucket(14, 100, (k, i) => spread(k === 2 ? 10 : 1)(k, i), halving);
+  const s = scaleByOrigin([b])!;
   assert.ok(Math.abs(s.scale - scaleOfSpread(1)) < 1e-12, `scale ${s.scale}`);
   const scores = flat(s.buckets[0]!);
   // The wide day's errors, divided by the calm scale before it, reach 20 calm scales.
@@ -131,23 +134,24 @@ test('scaleByOrigin: one wide day among calm ones leaves the next scale calm, it
 });
 
 test('scaleByOrigin: every bucket of an origin is divided by the same predicted scale; weights and origins kept', () => {
-  const near = bucket(6, 10, (k, i) => spread(k)(k, i));
-  const far = bucket(6, 10, (k, i) => spread(3 * k)(k, i), (k) => 1 / k);
-  const s = scaleByOrigin([near, far], 5)!;
-  // The definition, the slow way: origin k's scale is its mean absolute error over both buckets.
+  const near = bucket(8, 10, (k, i) => spread(k)(k, i), halving);
+  const far = bucket(8, 10, (k, i) => spread(3 * k)(k, i), halving);
+  const s = scaleByOrigin([near, far])!;
+  // The definition, the slow way: origin k's scale is its mean absolute error over both buckets;
+  // the scale predicted for it, the median of the older origins' scales, weighted as their errors.
   const scaleOf = (k: number): number => {
     const vs = [near, far].flatMap((b) => [...b.find((r) => r.origin === k)!.values]);
     return vs.reduce((a, v) => a + Math.abs(v), 0) / vs.length;
   };
   const predicted = (k: number): number => {
-    const before = [1, 2, 3, 4, 5, 6].filter((x) => x > k);
-    return distributionQuantile(weightedDistribution(before.map(scaleOf), before.map((x) => 2 ** (-(x - k - 1) / 5))), 0.5);
+    const before = [1, 2, 3, 4, 5, 6, 7, 8].filter((x) => x > k);
+    return distributionQuantile(weightedDistribution(before.map(scaleOf), before.map(halving)), 0.5);
   };
   assert.ok(Math.abs(s.scale - predicted(0)) < 1e-12);
-  // Origins 1-3 have 3 or more origins before them.
+  // Origins 1-5 have 3 or more origins before them.
   for (const [bi, source] of [near, far].entries()) {
     const got = s.buckets[bi]!;
-    assert.deepEqual(got.map((r) => r.origin), [1, 2, 3]);
+    assert.deepEqual(got.map((r) => r.origin), [1, 2, 3, 4, 5]);
     got.forEach((run, r) => {
       assert.equal(run.weight, source[r]!.weight);
       run.values.forEach((v, i) => assert.ok(Math.abs(v - source[r]!.values[i]! / predicted(run.origin)) < 1e-12));
@@ -173,7 +177,9 @@ test('sortErrors and errorDistribution: the runs merged in order, each error wei
 });
 
 test('scaleByOrigin: too few origins, or no error at all, leave the errors as they are', () => {
-  assert.equal(scaleByOrigin([bucket(4, 10, spread(1))], 5), undefined); // only origin 1 has 3 before it
-  assert.equal(scaleByOrigin([bucket(14, 10, () => 0)], 5), undefined);
-  assert.notEqual(scaleByOrigin([bucket(6, 10, spread(1))], 5), undefined);
+  // Origins with 3 or more before them get a scale: 4 of 7 origins, 5 of 8; 5 are needed (a band
+  // from three or four days' errors is too thin).
+  assert.equal(scaleByOrigin([bucket(7, 10, spread(1), halving)]), undefined);
+  assert.notEqual(scaleByOrigin([bucket(8, 10, spread(1), halving)]), undefined);
+  assert.equal(scaleByOrigin([bucket(14, 10, () => 0, halving)]), undefined);
 });

@@ -198,7 +198,7 @@ test('1-minute input is averaged onto the 5-minute working grid ending at the la
 });
 
 test('a 1-minute series: the p90 covers 90% of its minutes, not only of the 5-minute means the models fit', () => {
-  // A daily cycle with minute-to-minute noise of +-30 that 5-minute means smooth to a third of it.
+  // A daily cycle with minute-to-minute noise of +-30, which 5-minute means shrink by sqrt(5).
   const r = noise(9);
   const perDay1m = DAY_MS / MINUTE_MS;
   const all = Float64Array.from({ length: 22 * perDay1m }, (_, i) => 200 + 50 * Math.sin((2 * Math.PI * i) / perDay1m) + 60 * r());

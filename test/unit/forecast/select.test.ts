@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { HOUR_MS } from '../../../src/core/duration.js';
-import { select } from '../../../src/forecast/engine.js';
+import { fineLoad, select, toWorkingResolution } from '../../../src/forecast/engine.js';
 import type { Model, ModelContext } from '../../../src/forecast/types.js';
 
 const H = 24; // hourly steps: one origin a day, a 1-day evaluation horizon
@@ -80,4 +80,44 @@ test('select: the older error origins run with parameters fitted at the oldest o
   assert.deepEqual(older.map((c) => c.length), [14, 13, 12, 11, 10, 9, 8, 7].map((k) => N - k * H));
   assert.equal(older[0]!.params, undefined);
   for (const c of older.slice(1)) assert.deepEqual(c.params, [oldestFit]);
+});
+
+test('select: errors against the load at the input\u2019s step, each minute against its 5-minute forecast, gaps left out, a sub-day horizon unscaled', () => {
+  const W = 12; // 5-minute steps, a 1-hour horizon: origins an hour apart
+  const n = 15 * W;
+  const c5: ModelContext = { stepMs: 5 * 60_000, startMs: 0, periods: [] };
+  // Minute i of the input is 10 + i/1000: every error tells which minute it came from.
+  const fine = { values: Float64Array.from({ length: 5 * n }, (_, i) => 10 + i / 1000), factor: 5 };
+  const y = Float64Array.from({ length: n }, (_, i) => 10 + (5 * i + 2) / 1000);
+  const truth = y.slice();
+  const gap = n - W + 3; // one 5-minute step after the most recent origin is not observed
+  truth[gap] = NaN;
+  const flat: Model = { name: 'flat', minHistory: () => 1, forecast: (_y, h) => new Float64Array(h).fill(10) };
+  const sel = select([flat], y, truth, c5, W, [0.9], fine);
+  assert.equal(sel.errorScale, 1);
+  const got = sel.errorBuckets.flatMap((d) => [...d.values]).sort((a, b) => a - b);
+  const expected: number[] = [];
+  for (let k = 1; k <= 14; k++) {
+    for (let i = n - k * W; i < n - (k - 1) * W; i++) {
+      if (i === gap) continue;
+      for (let r = 0; r < 5; r++) expected.push((5 * i + r) / 1000 / 10);
+    }
+  }
+  expected.sort((a, b) => a - b);
+  assert.equal(got.length, expected.length);
+  got.forEach((e, i) => assert.ok(Math.abs(e - expected[i]!) < 1e-12, `error ${i}: ${e} vs ${expected[i]}`));
+});
+
+test('fineLoad: the input\u2019s values line up with the working grid after its dropped partial step', () => {
+  const values = Float64Array.from({ length: 5 * 40 + 3 }, (_, i) => Math.sin(i) * 100 + i);
+  const input = { startMs: 0, stepMs: 60_000, values };
+  const working = toWorkingResolution(input, 5 * 60_000);
+  const fine = fineLoad(input, working)!;
+  assert.equal(fine.factor, 5);
+  assert.equal(fine.values.length, 5 * working.values.length);
+  working.values.forEach((w, i) => {
+    const mean = fine.values.subarray(5 * i, 5 * i + 5).reduce((a, v) => a + v, 0) / 5;
+    assert.ok(Math.abs(mean - w) < 1e-9, `step ${i}: ${mean} vs ${w}`);
+  });
+  assert.equal(fineLoad(working, working), undefined);
 });
