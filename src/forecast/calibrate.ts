@@ -57,12 +57,10 @@ export interface ScaledErrors {
  * a quieter week after a noisy one. Origin k's scale is the mean absolute error of its forecast;
  * the scale predicted for it is the median of the scales of the origins before it (greater k), at
  * least MIN_PREDICTING_ORIGINS of them, weighted as their errors are; its errors are divided by
- * that. The next forecast's scale is predicted the same way from all
- * origins. A median, not a mean: one incident among calm days does not widen the next band by
- * itself, but its errors, divided by the calm scale before it, are in the tail of the scores.
- * Origins with too few before them are left out of the scores (they still predict the scales
- * of later ones).
- * Undefined when fewer than MIN_SCALED_ORIGINS origins could be scaled or the next scale is not
+ * that. The next forecast's scale is predicted the same way from all origins. A median, not a
+ * mean: one incident among calm days does not widen the next band by itself, but its errors,
+ * divided by the calm scale before it, are in the tail of the scores. Origins with too few before
+ * them are left out of the scores (they still predict the scales of later ones). Undefined when fewer than MIN_SCALED_ORIGINS origins could be scaled or the next scale is not
  * positive (the caller keeps the errors as they are).
  *
  * Only meaningful when every origin's window covers the same phases of the load's cycles (a
