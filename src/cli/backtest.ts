@@ -13,7 +13,7 @@ import { runPolicies } from '../backtest/policies.js';
 import { renderReport, type TraceReport } from '../backtest/report.js';
 import type { ScalingScore } from '../backtest/score.js';
 import { MODEL_NAMES } from '../forecast/registry.js';
-import { clampInt, replicasFor } from '../plan/capacity.js';
+import { capacityWarning, clampInt, replicasFor } from '../plan/capacity.js';
 import { readSeriesFile } from '../metrics/file-source.js';
 import { RecordedSource } from '../metrics/recorded-source.js';
 import { settingsOf } from './dry-run.js';
@@ -49,6 +49,8 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
     const endMs = load.startMs + load.values.length * load.stepMs;
     if (endMs - load.startMs <= WARM_UP_MS + DAY_MS) throw invalidInput(`${input}: a backtest needs more than 8 days of data (7 days of warm-up, then scoring)`);
     const range = { fromMs: load.startMs + WARM_UP_MS, toMs: endMs };
+    const idle = capacityWarning(load.values, scaler.spec.capacity.perReplica, scaler.spec.minReplicas);
+    if (idle) err.write(`prescale: ${input}: ${idle}\n`);
 
     const origins = rollingOrigins(load, ACCURACY_ORIGINS, Math.round(scaler.spec.metric.historyMs / DAY_MS));
     const accuracy: AccuracyScore[] = [];

@@ -10,6 +10,7 @@ import { PrescaleError, errorMessage, invalidInput, isPrescaleError } from '../c
 import type { Series } from '../core/series.js';
 import { formatTimestamp, requireTimestampMs } from '../core/time.js';
 import { loadScalerFile } from '../config/load.js';
+import { capacityWarning } from '../plan/capacity.js';
 import type { Scaler } from '../config/scaler.js';
 import { DryRunActuator } from '../actuate/dry-run.js';
 import { scoreTrace } from '../backtest/policies.js';
@@ -39,6 +40,8 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   const scaler = await loadScalerFile(cmd.file, { onWarning: (line) => logger.warn(line) });
   const opened = await openSource(cmd, scaler, logger);
   const { load, range } = opened;
+  const idle = capacityWarning(load.values, scaler.spec.capacity.perReplica, scaler.spec.minReplicas);
+  if (idle) logger.warn(`${cmd.input ?? opened.source.description}: ${idle}`);
   // A replay must not differ silently from one of a recording: the first failed read fails the
   // dry-run (the operator, instead, holds the floor and retries). Later reads fail fast.
   const source = new FailFast(opened.source);

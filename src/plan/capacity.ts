@@ -23,3 +23,15 @@ export function isShort(load: number, ready: number, perReplica: number): boolea
 }
 
 export const clampInt = (n: number, lo: number, hi: number): number => (n < lo ? lo : n > hi ? hi : n);
+
+/**
+ * A warning when the load never needs more than `minReplicas` replicas of `perReplica`: every
+ * policy then sits at the minimum and comparing them says nothing (a CPU series in cores, ~0.002,
+ * against `perReplica: 1`). Undefined when some load needs more, or there is none.
+ */
+export function capacityWarning(load: ArrayLike<number>, perReplica: number, minReplicas: number): string | undefined {
+  let peak = -Infinity;
+  for (let i = 0; i < load.length; i++) if (load[i]! > peak) peak = load[i]!;
+  if (!Number.isFinite(peak) || replicasFor(peak, perReplica) > minReplicas) return undefined;
+  return `warning: the load never needs more than minReplicas (${minReplicas}) at capacity.perReplica ${perReplica} (its peak is ${Number(peak.toPrecision(3))}): every policy stays at the minimum; set capacity.perReplica to the load one replica serves`;
+}

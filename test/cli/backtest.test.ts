@@ -29,14 +29,21 @@ const INPUT = writeSeries(tmp.file('uk-10d.csv'), slice);
 const SCALER = tmp.file('backtest.yaml');
 writeFileSync(SCALER, sample.replace(/^(\s+perReplica:\s*)\S+/m, `$1${PER_REPLICA}`));
 
+// The same sample with a capacity far above the load (the sample's own perReplica, 1, against a
+// load in the thousands would be the opposite mistake): every policy sits at minReplicas.
+const IDLE_SCALER = tmp.file('idle.yaml');
+writeFileSync(IDLE_SCALER, sample.replace(/^(\s+perReplica:\s*)\S+/m, `$1${100 * Math.max(...values)}`));
+
 let run: CliResult;
 let tooShort: CliResult;
+let idle: CliResult;
 
 before(async () => {
   const short = writeSeries(tmp.file('uk-7.5d.csv'), slice.slice(0, Math.round(7.5 * 288)));
-  [run, tooShort] = await Promise.all([
+  [run, tooShort, idle] = await Promise.all([
     runCli(['backtest', '-f', SCALER, '--input', INPUT, '--json', tmp.file('backtest.json'), '--report', tmp.file('backtest.html')], { timeoutMs: 120_000 }),
     runCli(['backtest', '-f', SCALER, '--input', short, '--json', tmp.file('short.json')]),
+    runCli(['backtest', '-f', IDLE_SCALER, '--input', INPUT], { timeoutMs: 120_000 }),
   ]);
 });
 
@@ -139,4 +146,13 @@ test('an input shorter than 8 days exits 2 with one line naming the file, and wr
   assert.ok(err[0]!.startsWith(`prescale: error: ${tmp.file('uk-7.5d.csv')}: `), err[0]);
   assert.match(err[0]!, /8 days/);
   assert.throws(() => readFileSync(tmp.file('short.json')), /ENOENT/);
+});
+
+test('a capacity the load never fills: still exit 0, with a one-line warning naming the input and the field', () => {
+  assert.equal(idle.code, 0, `exit ${idle.code}; stderr:\n${idle.stderr}`);
+  const warnings = linesOf(idle.stderr).filter((l) => l.includes('warning:'));
+  assert.equal(warnings.length, 1, idle.stderr);
+  assert.match(warnings[0]!, new RegExp(`^prescale: ${INPUT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: warning: .*capacity\\.perReplica`));
+  // Sized for ~20 replicas at the p95 load, the regular run has no such warning.
+  assert.ok(!run.stderr.includes('warning:'), run.stderr);
 });

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CliResult, type Csv, MINUTE_MS, ROOT, fixtureRows, linesOf, parseCsv, runCli, scalerName, tempDir, timestampMs, writeSeries } from './run-cli.js';
 
@@ -132,6 +132,21 @@ test('--log-level debug logs every decision, one JSON line per tick (help: "debu
   assert.equal(ticks.length, 180);
   const logged = linesOf(r.stderr).map((l) => JSON.parse(l) as { at?: string; floor?: unknown }).filter((o) => typeof o.floor === 'number');
   assert.deepEqual([...new Set(logged.map((o) => o.at))], ticks, `${logged.length} decision lines logged for ${ticks.length} ticks`);
+});
+
+test('a capacity the load never fills: the replay runs, with one warning log line naming the input and the field', async () => {
+  const idle = tmp.file('idle.yaml');
+  writeFileSync(idle, spec.replace(/^(\s+perReplica:\s*)\S+/m, (_line, lead: string) => `${lead}10000000`));
+  const r = await runCli(['dry-run', '-f', idle, '--input', INPUT, '--from', '2004-11-29T06:30:00Z', '--to', TO, '--decisions', tmp.file('idle.csv')]);
+  assert.equal(r.code, 0, r.stderr.slice(-2000));
+  const warnings = linesOf(r.stderr)
+    .map((l) => JSON.parse(l) as { level?: number; msg?: string })
+    .filter((o) => o.level === 40);
+  assert.equal(warnings.length, 1, r.stderr.slice(-2000));
+  assert.ok(warnings[0]!.msg!.startsWith(`${INPUT}: warning: `), warnings[0]!.msg);
+  assert.match(warnings[0]!.msg!, /capacity\.perReplica 10000000 /);
+  // The bundled scaler's replay above has no such warning.
+  assert.ok(!first.stderr.includes('"level":40'), first.stderr.slice(-2000));
 });
 
 describe('usage errors exit 2 with one line', { concurrency: 4 }, () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clampInt, isShort, replicasFor } from '../../../src/plan/capacity.js';
+import { capacityWarning, clampInt, isShort, replicasFor } from '../../../src/plan/capacity.js';
 import { resolvePlanOptions } from '../../../src/plan/options.js';
 
 test('replicasFor: ceil(load x (1 + headroom) / perReplica), robust to float noise', () => {
@@ -29,4 +29,18 @@ test('isShort agrees with replicasFor: short exactly when ready < replicasFor(lo
 test('plan option defaults: tick 60 s, min step 30 min, scale-down delay 30 min, headroom 0', () => {
   const o = resolvePlanOptions({ perReplica: 10, minReplicas: 1, maxReplicas: 5, leadTimeMs: 0 });
   assert.deepEqual([o.tickMs, o.minStepMs, o.scaleDownDelayMs, o.headroom, o.maxStepChange], [60_000, 1_800_000, 1_800_000, 0, undefined]);
+});
+
+test('capacityWarning: a load that never needs more than minReplicas says so, naming the field', () => {
+  const cpu = [0.002, 0.0164, NaN, 0.004]; // cores, against perReplica 1
+  const w = capacityWarning(cpu, 1, 1);
+  assert.ok(w !== undefined);
+  assert.match(w, /capacity\.perReplica 1\b/);
+  assert.match(w, /peak is 0\.0164/);
+  assert.match(w, /minReplicas \(1\)/);
+  // Two replicas at the peak: the floor can move above a minimum of 1, not above one of 2.
+  assert.equal(capacityWarning([150, 180, 90], 100, 1), undefined);
+  assert.ok(capacityWarning([150, 180, 90], 100, 2) !== undefined);
+  assert.equal(capacityWarning([NaN, NaN], 100, 1), undefined);
+  assert.equal(capacityWarning([], 100, 1), undefined);
 });
