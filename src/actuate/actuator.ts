@@ -13,6 +13,11 @@ export interface FloorDecision {
   /** Why (CamelCase, as in status conditions) and the plan step's explanation. */
   readonly reason: string;
   readonly detail: string;
+  /**
+   * Give the floor back: the data is stale, so the target's own minReplicas applies again (an HPA's
+   * recorded original value; a workload is left as it is). `floor` is then spec.minReplicas.
+   */
+  readonly restore?: boolean;
   /** The model and the planning-quantile forecast of load at `atMs`, when a forecast exists. */
   readonly model?: string;
   readonly forecast?: number;

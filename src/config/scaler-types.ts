@@ -129,6 +129,14 @@ export interface TargetRef {
   readonly apiVersion: string;
 }
 
+export interface SafetySpec {
+  /**
+   * How long the floor in force may outlive the last successful history read. After it the
+   * operator puts the target's original minReplicas back (the HPA alone scales) until data returns.
+   */
+  readonly staleAfterMs: number;
+}
+
 export interface ScalerSpec {
   readonly mode: ScalerMode;
   readonly target: TargetRef;
@@ -139,6 +147,7 @@ export interface ScalerSpec {
   readonly minReplicas: number;
   readonly maxReplicas: number;
   readonly hpa: HpaSimSpec;
+  readonly safety: SafetySpec;
 }
 
 export interface Scaler {
@@ -184,6 +193,13 @@ export const DEFAULTS = {
   scaleDownDelayMs: 30 * MINUTE_MS,
   /** 1: the HPA's own default minReplicas. */
   minReplicas: 1,
+  /**
+   * 2h: two refits at the default 1h interval may fail (a Prometheus upgrade, a short outage) while
+   * the forecast made before still covers the hours ahead (6h horizon); longer, and a floor nobody
+   * updates keeps costing replicas on a pattern that may have moved. The HPA keeps reacting
+   * throughout, so giving the floor back is safe.
+   */
+  staleAfterMs: 2 * HOUR_MS,
 } as const;
 
 /** Bounds that are not defaults. */

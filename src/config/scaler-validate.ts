@@ -20,6 +20,7 @@ import {
   type ForecastSpec,
   type MetricSpec,
   type PlanSpec,
+  type SafetySpec,
   type Scaler,
   type ScalerSpec,
   type TargetRef,
@@ -37,7 +38,7 @@ const DNS_HINT = 'is not a valid Kubernetes name (lower-case letters, digits, "-
 const API_VERSION_RE = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?v\d+((alpha|beta)\d+)?$/;
 
 const TOP_KEYS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'] as const;
-const SPEC_KEYS = ['mode', 'target', 'metric', 'capacity', 'forecast', 'plan', 'minReplicas', 'maxReplicas', 'hpa'] as const;
+const SPEC_KEYS = ['mode', 'target', 'metric', 'capacity', 'forecast', 'plan', 'minReplicas', 'maxReplicas', 'hpa', 'safety'] as const;
 
 /**
  * Validates `value` (a parsed document). `lineOf` maps a field path to its source line (YAML
@@ -81,8 +82,26 @@ function readSpec(spec: MapReader): ScalerSpec {
     spec.problems.add(spec.at('maxReplicas'), `${maxReplicas} is less than minReplicas (${minReplicas})`);
   }
   const hpa = readHpaSim(spec, plan.leadTimeMs);
+  const safety = readSafety(spec);
   checkTimes(spec, metric, forecast, plan);
-  return { mode, target, metric, capacity, forecast, plan, minReplicas, maxReplicas, hpa };
+  checkSafety(spec, forecast, safety);
+  return { mode, target, metric, capacity, forecast, plan, minReplicas, maxReplicas, hpa, safety };
+}
+
+function readSafety(spec: MapReader): SafetySpec {
+  const s = spec.map('safety', ['staleAfter']);
+  return { staleAfterMs: s === undefined ? DEFAULTS.staleAfterMs : s.duration('staleAfter', DEFAULTS.staleAfterMs) };
+}
+
+/** A floor may outlive a failed refit: staleness must be judged over more than one refit interval. */
+function checkSafety(spec: MapReader, forecast: ForecastSpec, safety: SafetySpec): void {
+  const { staleAfterMs } = safety;
+  const refitMs = forecast.refitIntervalMs;
+  // Skipped when either is already broken (NaN), so one typo is not reported twice.
+  if (!Number.isFinite(staleAfterMs) || !Number.isFinite(refitMs) || staleAfterMs > refitMs) return;
+  const raw = (spec.obj.safety as Record<string, unknown> | null | undefined)?.staleAfter;
+  const shown = typeof raw === 'string' ? raw : `${formatDuration(staleAfterMs)} (default)`;
+  spec.problems.add([...spec.path, 'safety', 'staleAfter'], `${shown} must be longer than forecast.refitInterval (${formatDuration(refitMs)}): history is read once per refit`);
 }
 
 function readTarget(spec: MapReader): TargetRef {

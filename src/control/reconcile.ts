@@ -3,30 +3,43 @@
  * (DESIGN.md: they call the very functions the operator calls). It reads the wall clock only
  * through the injected Clock, so a dry-run replays weeks in seconds.
  *
- *   1. Is a refit due? Then read the history (incrementally) and forecast.
- *   2. Build the step plan from the forecast's planning quantile, the lead time and the limits.
- *   3. Take the step due now; apply it through the Actuator.
- *   4. Return the new state, the decision and when to run next.
+ * The floor at a minute is a function of the spec, the data and that minute, never of when the
+ * loop started or of what earlier passes happened to see (ADR 0005):
+ *   - refits sit on a grid of `forecast.refitInterval` aligned to the epoch, and each fits the
+ *     history up to its own grid time, not up to the pass that runs it;
+ *   - the model search sits on a daily grid: refit k reuses the search made on the history up to
+ *     the day boundary before it (after a restart that search is simply run again);
+ *   - the level correction compares the recent load with the models run from just before it (not
+ *     with an earlier refit's forecast, which a restarted loop would not have);
+ *   - the plan is built once per refit from the start of the step block holding the refit, with
+ *     the observed load before it as the scale-down delay's look-back, and the floor at a minute
+ *     is that plan's step at the minute.
+ * So `prescale dry-run` started at any earlier time previews the operator exactly, and an
+ * operator restart never moves a floor.
  *
- * Faults never scale down: a failed read or forecast keeps the last forecast (while it still
- * covers now) or the floor in force; a failed apply keeps the state that was applied.
+ *   1. Is this refit-grid point's forecast missing? Read the history (and the day's search) and forecast.
+ *   2. Plan from the forecast, once per refit.
+ *   3. Take the step due now; faults never lower the floor; stale data gives the floor back.
+ *   4. Apply it through the Actuator.
+ *   5. Return the new state, the decision and when to run next.
  */
 import type { Clock } from '../core/clock.js';
-import { formatDuration } from '../core/duration.js';
+import { DAY_MS, formatDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import type { Series } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
-import { type Forecast, forecastSeries } from '../forecast/engine.js';
+import { type Forecast, type ForecastOptions, type Selection, forecastSeries } from '../forecast/engine.js';
 import { describeLevelShift } from '../forecast/level-correction.js';
-import { buildPlan, floorAt, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
+import { buildPlan, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
 import type { Actuator } from '../actuate/actuator.js';
 
-/** Model search at most this often; refits in between reuse the chosen models (ADR 0003). */
-export const RESELECT_INTERVAL_MS = 24 * 3_600_000;
+/** Model searches sit on this grid (epoch-aligned days); refits in between reuse the day's search (ADR 0003). */
+export const RESELECT_INTERVAL_MS = DAY_MS;
 
 export interface HistoryReader {
-  read(nowMs: number, signal?: AbortSignal): Promise<Series>;
+  /** The history window ending at the last whole step <= atMs. */
+  read(atMs: number, signal?: AbortSignal): Promise<Series>;
 }
 
 export interface ControlDeps {
@@ -35,14 +48,31 @@ export interface ControlDeps {
   readonly clock: Clock;
 }
 
+/** The day's model search: the grid day it was made for, and its choice (none: too little history then). */
+export interface DaySearch {
+  readonly dayMs: number;
+  readonly selection?: Selection;
+}
+
 /** What the loop carries from one pass to the next (held by the caller; no hidden state). */
 export interface ControlState {
   readonly forecast?: Forecast;
+  /** The refit-grid time `forecast` was made for (history up to it). */
   readonly forecastAtMs?: number;
-  readonly selectedAtMs?: number;
+  /** The plan of `forecast`, built once per refit. */
+  readonly plan?: Plan;
+  readonly search?: DaySearch;
+  /** Why the last refit could not forecast (too little history), until one can. */
+  readonly insufficient?: string;
+  /**
+   * The last refit-grid time whose refit ran to an outcome (a forecast, too little history, or
+   * the engine throwing): not run again before the next grid point. A failed read leaves it, so
+   * the next tick retries.
+   */
+  readonly refitAtMs?: number;
+  /** When history was last read successfully (clock time); the operator keeps it across restarts. */
+  readonly lastDataMs?: number;
   readonly applied?: AppliedFloor;
-  /** When the engine last threw (a refit is then not retried before the refit interval). */
-  readonly forecastFailedAtMs?: number;
   /** Consecutive passes with a fault (for status and metrics). */
   readonly failures: number;
 }
@@ -57,6 +87,11 @@ export interface Decision {
   readonly floor: number;
   readonly reason: DecisionReason;
   readonly detail: string;
+  /**
+   * The floor is given back: data is stale (or no forecast covers now after data was seen), so the
+   * target's own minReplicas applies again (`floor` is spec.minReplicas, what a dry-run assumes).
+   */
+  readonly restore?: boolean;
   readonly model?: string;
   /** Planning-quantile forecast of load at atMs. */
   readonly forecast?: number;
@@ -70,89 +105,66 @@ export interface Decision {
 export interface PassResult {
   readonly state: ControlState;
   readonly decision: Decision;
+  /** Time to the next tick boundary (a replay runs every tick). */
   readonly requeueAfterMs: number;
+  /**
+   * The next time the floor can change without a fault: the plan's next change or the next refit,
+   * whichever is first (the operator sleeps until then; a fault retries at the next tick).
+   */
+  readonly wakeAtMs: number;
 }
+
+/** Start of the grid interval of `periodMs` (epoch-aligned) holding tMs. */
+export const gridFloor = (tMs: number, periodMs: number): number => tMs - (((tMs % periodMs) + periodMs) % periodMs);
 
 export async function reconcile(scaler: Scaler, state: ControlState, deps: ControlDeps, signal?: AbortSignal): Promise<PassResult> {
   const s = scaler.spec;
   const nowMs = deps.clock.now();
-  const name = `${scaler.namespace}/${scaler.name}`;
+  const refitAtMs = gridFloor(nowMs, s.forecast.refitIntervalMs);
   let next: ControlState = state;
   let fault: string | undefined;
   let faultReason: DecisionReason = 'MetricsUnavailable';
-  let shortHistory: string | undefined;
 
-  // 1. Refit on the refit cadence (or when there is no forecast yet).
-  // A forecast that failed (not a failed read, which the next tick retries) waits a refit interval.
-  const refit = s.forecast.refitIntervalMs;
-  const due =
-    (state.forecastAtMs === undefined || nowMs - state.forecastAtMs >= refit) &&
-    (state.forecastFailedAtMs === undefined || nowMs - state.forecastFailedAtMs >= refit);
-  if (due) {
-    let history: Series | undefined;
-    try {
-      history = await deps.history.read(nowMs, signal);
-    } catch (e) {
-      fault = errorMessage(e);
-      faultReason = 'MetricsUnavailable';
-    }
-    if (history) {
-      try {
-        const reuse = state.selectedAtMs !== undefined && nowMs - state.selectedAtMs < RESELECT_INTERVAL_MS ? state.forecast?.selection : undefined;
-        const outcome = forecastSeries(history, {
-          horizonMs: s.forecast.horizonMs,
-          model: s.forecast.model,
-          quantiles: [s.forecast.quantile],
-          excluded: s.forecast.excludedWindows,
-          ...(s.forecast.seasonalitiesMs === 'auto' ? {} : { seasonalitiesMs: s.forecast.seasonalitiesMs }),
-          maxHistoryMs: s.metric.historyMs,
-          levelCorrection: s.forecast.levelCorrection,
-          ...(state.forecast ? { previous: { startMs: state.forecast.startMs, stepMs: state.forecast.stepMs, values: state.forecast.modelMean } } : {}),
-          ...(reuse ? { reuse } : {}),
-        });
-        if (outcome.kind === 'forecast') {
-          next = {
-            ...next,
-            forecast: outcome,
-            forecastAtMs: nowMs,
-            // The engine runs a new search when the reused one no longer fits (e.g. a chosen model
-            // lacks history now, or the model option changed).
-            selectedAtMs: reuse && outcome.selection === reuse ? state.selectedAtMs : nowMs,
-          };
-        } else {
-          shortHistory = outcome.message;
-          next = { ...next, forecast: undefined, forecastAtMs: undefined };
-        }
-      } catch (e) {
-        // A bug or a pathological series in the engine: hold, say so, and try again next refit.
-        fault = errorMessage(e);
-        faultReason = 'ForecastFailed';
-        next = { ...next, forecastFailedAtMs: nowMs };
-      }
-    }
+  // 1. Forecast for this refit-grid point, unless its refit ran already. A failed read is retried
+  // at the next tick; a forecast that threw waits for the next grid point.
+  if (state.refitAtMs !== refitAtMs) {
+    const r = await refit(scaler, state, refitAtMs, deps, nowMs, signal);
+    next = r.state;
+    if (r.fault) ({ message: fault, reason: faultReason } = r.fault);
   }
+  const shortHistory = next.insufficient;
 
-  // 2. Plan from the forecast, if one still covers now.
+  // 2-3. The plan's step now; hold on a fault; give the floor back when the data is stale.
   const f = next.forecast;
-  const covers = f !== undefined && f.startMs + f.mean.length * f.stepMs - s.plan.leadTimeMs > nowMs;
-  const q = f && covers ? quantileSeries(f) : undefined;
-  const plan = q ? buildPlan(q, nowMs, planOptions(scaler), next.applied) : undefined;
-  const planned = plan ? floorAt(plan, nowMs) : undefined;
-
-  // 3. Decide: the plan's step, or hold what is in force (never scale down on a fault).
+  const plan = f !== undefined && f.startMs + f.mean.length * f.stepMs - s.plan.leadTimeMs > nowMs ? next.plan : undefined;
+  const step = plan ? stepAt(plan, nowMs) : undefined;
   const held = next.applied?.replicas ?? s.minReplicas;
+  const degraded = next.forecastAtMs !== refitAtMs;
+  const staleFor = next.lastDataMs === undefined ? 0 : nowMs - next.lastDataMs;
   let decision: Decision;
-  if (planned !== undefined && plan) {
-    const step = stepAt(plan, nowMs)!;
-    const detail = step.reason.detail + levelNote(f!, next.forecastAtMs!);
+  if (next.lastDataMs !== undefined && (staleFor > s.safety.staleAfterMs || (step === undefined && !shortHistory))) {
+    const why = fault ?? (step === undefined ? 'no forecast covers now' : 'no fresh data');
     decision = {
       atMs: nowMs,
-      floor: planned,
+      floor: s.minReplicas,
+      reason: fault ? faultReason : 'ForecastStale',
+      restore: true,
+      detail: `last history read ${formatDuration(staleFor)} ago (staleAfter ${formatDuration(s.safety.staleAfterMs)}): ${why}; the target's own minReplicas applies`,
+      ...(fault ? { error: fault } : {}),
+    };
+  } else if (step !== undefined && plan && f) {
+    // During a fault the floor in force holds: no step down until fresh data returns.
+    const holding = degraded && step.replicas < held;
+    const detail = holding ? `holding ${held} replicas until fresh data (the plan of ${formatTimestamp(next.forecastAtMs!)} says ${step.replicas})` : step.reason.detail + levelNote(f, next.forecastAtMs!);
+    const q = quantileValues(f);
+    decision = {
+      atMs: nowMs,
+      floor: holding ? held : step.replicas,
       reason: 'PlanApplied',
-      detail: fault ? `${detail} (forecast from ${formatDuration(nowMs - next.forecastAtMs!)} ago: ${fault})` : detail,
-      model: f!.model,
-      forecast: forecastAt(f!, nowMs, q!.values),
-      forecastMean: forecastAt(f!, nowMs, f!.mean),
+      detail: fault ? `${detail} (forecast of ${formatTimestamp(next.forecastAtMs!)}: ${fault})` : detail,
+      model: f.model,
+      forecast: forecastAt(f, nowMs, q),
+      forecastMean: forecastAt(f, nowMs, f.mean),
       plan,
       ...(fault ? { error: fault } : {}),
     };
@@ -163,22 +175,23 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
       atMs: nowMs,
       floor: held,
       reason: fault ? faultReason : 'ForecastStale',
-      detail: `${fault ?? 'the forecast no longer covers now'}; holding ${held} replicas`,
+      detail: `${fault ?? 'no forecast covers now'}; holding ${held} replicas`,
       ...(fault ? { error: fault } : {}),
     };
   }
 
   // 4. Apply through the actuator; on failure keep what was applied.
-  const change = plan ? nextChange(plan, nowMs) : undefined;
+  const change = plan && !decision.restore ? nextChange(plan, nowMs) : undefined;
   try {
     await deps.actuator.apply(
       {
         atMs: nowMs,
-        scaler: name,
+        scaler: `${scaler.namespace}/${scaler.name}`,
         floor: decision.floor,
         ...(next.applied ? { previous: next.applied.replicas } : {}),
         reason: decision.reason,
         detail: decision.detail,
+        ...(decision.restore ? { restore: true } : {}),
         ...(decision.model ? { model: decision.model } : {}),
         ...(decision.forecast !== undefined ? { forecast: decision.forecast } : {}),
         ...(change ? { nextChange: { atMs: change.fromMs, floor: change.replicas } } : {}),
@@ -194,11 +207,117 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   }
 
   // 5. Requeue at the next tick boundary (computed from the clock, so passes land on the tick grid
-  // and thus on the plan's step boundaries whatever woke this one): the plan's steps must be
-  // applied on time even while the source is down; a failed read is retried then.
+  // and thus on the plan's step boundaries whatever woke this one). A fault retries there too.
   const tick = s.plan.tickIntervalMs;
   const requeueAfterMs = tick - (((nowMs % tick) + tick) % tick);
-  return { state: next, decision, requeueAfterMs };
+  const nextRefitMs = refitAtMs + s.forecast.refitIntervalMs;
+  const wakeAtMs = decision.error || degraded ? nowMs + requeueAfterMs : Math.min(nextRefitMs, change?.fromMs ?? Infinity);
+  return { state: next, decision, requeueAfterMs, wakeAtMs };
+}
+
+interface RefitResult {
+  readonly state: ControlState;
+  readonly fault?: { readonly message: string; readonly reason: DecisionReason };
+}
+
+/** Step 1: the day's search (when not made yet), the history up to `atMs`, the forecast and its plan. */
+async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: ControlDeps, nowMs: number, signal?: AbortSignal): Promise<RefitResult> {
+  const s = scaler.spec;
+  const dayMs = gridFloor(atMs, RESELECT_INTERVAL_MS);
+  const opts = forecastOptions(scaler);
+  let search = state.search?.dayMs === dayMs ? state.search : undefined;
+  let history: Series;
+  try {
+    // The day's search runs on the history up to the day boundary; read it first, so the window
+    // then moves forward to atMs incrementally.
+    if (search === undefined && dayMs !== atMs) {
+      const dayHistory = await deps.history.read(dayMs, signal);
+      search = { dayMs, ...inEngine(() => selectionOf(forecastSeries(dayHistory, opts))) };
+    }
+    history = await deps.history.read(atMs, signal);
+  } catch (e) {
+    const failed = e instanceof EngineError;
+    const message = errorMessage(failed ? e.cause : e);
+    return failed
+      ? { state: { ...state, refitAtMs: atMs, lastDataMs: nowMs }, fault: { message, reason: 'ForecastFailed' } }
+      : { state, fault: { message, reason: 'MetricsUnavailable' } };
+  }
+  const read: ControlState = { ...state, refitAtMs: atMs, lastDataMs: nowMs, ...(search ? { search } : {}) };
+  try {
+    const outcome = forecastSeries(history, search?.selection ? { ...opts, reuse: search.selection } : opts);
+    if (outcome.kind !== 'forecast') {
+      const { forecast: _f, plan: _p, forecastAtMs: _a, ...rest } = read;
+      return { state: { ...rest, search: search ?? { dayMs }, insufficient: outcome.message } };
+    }
+    // At the day boundary this refit is the day's search.
+    const day = search ?? { dayMs, selection: outcome.selection };
+    const plan = buildPlan(withLookBack(outcome, history, s.plan.scaleDownDelayMs), gridFloor(atMs, s.plan.minStepDurationMs), planOptions(scaler));
+    const { insufficient: _i, ...rest } = read;
+    return { state: { ...rest, search: day, forecast: outcome, forecastAtMs: atMs, plan } };
+  } catch (e) {
+    // A bug or a pathological series in the engine: hold, say so, and try again at the next refit.
+    return { state: read, fault: { message: errorMessage(e), reason: 'ForecastFailed' } };
+  }
+}
+
+/** The engine's options from a spec (one quantile: the one planned for). */
+function forecastOptions(scaler: Scaler): ForecastOptions {
+  const f = scaler.spec.forecast;
+  return {
+    horizonMs: f.horizonMs,
+    model: f.model,
+    quantiles: [f.quantile],
+    excluded: f.excludedWindows,
+    ...(f.seasonalitiesMs === 'auto' ? {} : { seasonalitiesMs: f.seasonalitiesMs }),
+    maxHistoryMs: scaler.spec.metric.historyMs,
+    levelCorrection: f.levelCorrection,
+  };
+}
+
+/** The selection of a search's outcome; a search that throws is reported as the engine's failure. */
+function selectionOf(outcome: ReturnType<typeof forecastSeries>): { selection?: Selection } {
+  return outcome.kind === 'forecast' ? { selection: outcome.selection } : {};
+}
+
+/** Marks an error thrown by the engine (as opposed to the history read) inside one try block. */
+class EngineError extends Error {}
+
+function inEngine<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    throw new EngineError('forecast failed', { cause: e });
+  }
+}
+
+/**
+ * The planning quantile, preceded by the load observed over the scale-down delay before it (the
+ * raw history averaged to the forecast's step, not the cleaned one, where an outage is filled with
+ * the pattern): the first block's hold looks back at what really happened, so a drop at a refit
+ * boundary waits for the delay like any other (the forecast alone starts at the refit).
+ */
+function withLookBack(f: Forecast, observed: Series, delayMs: number): Series {
+  const q = quantileValues(f);
+  const back = Math.ceil(delayMs / f.stepMs);
+  const values = new Float64Array(back + q.length);
+  const startMs = f.startMs - back * f.stepMs;
+  for (let j = 0; j < back; j++) values[j] = meanOver(observed, startMs + j * f.stepMs, startMs + (j + 1) * f.stepMs);
+  values.set(q, back);
+  return { startMs, stepMs: f.stepMs, values };
+}
+
+/** Mean of the observed points in [fromMs, toMs); 0 (no need) when there are none. */
+function meanOver(s: Series, fromMs: number, toMs: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = Math.max(0, Math.ceil((fromMs - s.startMs) / s.stepMs)); i < s.values.length && s.startMs + i * s.stepMs < toMs; i++) {
+    const v = s.values[i]!;
+    if (Number.isFinite(v)) {
+      sum += v;
+      n++;
+    }
+  }
+  return n === 0 ? 0 : Math.max(0, sum / n);
 }
 
 /** Shifts smaller than this (percent) are applied but not mentioned: they rarely change a step. */
@@ -227,9 +346,9 @@ export function planOptions(scaler: Scaler) {
   };
 }
 
-/** The planning quantile as a series (the engine is asked for exactly one quantile). */
-function quantileSeries(f: Forecast): Series {
-  return { startMs: f.startMs, stepMs: f.stepMs, values: f.quantiles[0]?.values ?? f.mean };
+/** The planning quantile's values (the engine is asked for exactly one quantile). */
+function quantileValues(f: Forecast): Float64Array {
+  return f.quantiles[0]?.values ?? f.mean;
 }
 
 /** The forecast value covering tMs; before the first forecast point, that point (never an observation). */
@@ -237,4 +356,3 @@ function forecastAt(f: Forecast, tMs: number, values: Float64Array): number | un
   const i = Math.max(0, Math.floor((tMs - f.startMs) / f.stepMs));
   return i < values.length ? values[i] : undefined;
 }
-

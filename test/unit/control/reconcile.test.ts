@@ -81,40 +81,59 @@ test('the load collapsed 2 hours ago: the floor follows it and the decision says
   // The plan's first step runs 30 minutes (+ lead), over which a quarter of the shift has faded.
   assert.ok(first.decision.floor <= off.decision.floor / 2, `with it the floor follows the load down: ${first.decision.floor} vs ${off.decision.floor}`);
 
-  // An hour later the refit compares the tail with the first refit's own (uncorrected) forecast of
-  // it, which did not expect the drop either: still corrected, the floor still down.
+  // An hour later the refit compares the tail with the models run from just before it, which do
+  // not expect the drop either: still corrected, the floor still down.
   on.clock.advance(HOUR_MS);
   const second = await reconcile(scaler(), first.state, on.deps);
   assert.equal(second.state.forecastAtMs, start + HOUR_MS);
   assert.equal(second.state.forecast!.selection, first.state.forecast!.selection, 'the selection is reused');
   assert.match(second.decision.detail, /the 2024-01-15T07:00:00Z refit shifted the forecast -\d+%/);
   assert.ok(second.decision.floor <= off.decision.floor / 2, `floor ${second.decision.floor}`);
-
-  // Had the first refit forecast the drop (its modelMean at the dropped level), there is nothing
-  // left to correct: proof that the refit reads the previous forecast rather than rerunning the models.
-  const fake = first.state.forecast!;
-  const expecting = { ...first.state, forecast: { ...fake, modelMean: fake.modelMean.map((v) => v * 0.1) } };
-  const third = await reconcile(scaler(), expecting, on.deps);
-  assert.doesNotMatch(third.decision.detail, /shifted/);
 });
 
-test('Prometheus down after a good pass: the floor is held from the last forecast, never lowered', async () => {
+test('Prometheus down after a good pass: the floor in force holds (never lowered) until staleAfter, then the floor is given back', async () => {
   let up = true;
   const f = fixture({ read: async (now) => { if (!up) throw new PrescaleError('transient', 'connect ECONNREFUSED'); return history(now); } });
   const s = scaler();
   const first = await reconcile(s, initialState(), f.deps);
   up = false;
-  f.clock.advance(2 * HOUR_MS); // refit due, source down
-  const second = await reconcile(s, first.state, f.deps);
-  assert.equal(second.decision.error, 'connect ECONNREFUSED');
-  assert.ok(second.decision.floor >= 2);
-  assert.equal(second.state.failures, 1);
-  assert.equal(second.state.forecastAtMs, first.state.forecastAtMs, 'the last good forecast is kept');
-  // Long after the forecast ran out: hold what is applied.
-  f.clock.advance(12 * HOUR_MS);
-  const third = await reconcile(s, second.state, f.deps);
-  assert.equal(third.decision.reason, 'MetricsUnavailable');
-  assert.equal(third.decision.floor, second.state.applied!.replicas);
+  // Past the daily peak the last plan steps down; while the source is down (from the next refit
+  // on, where history is read again) the floor holds.
+  let state = first.state;
+  const floors: number[] = [];
+  for (let t = HOUR_MS; t <= 2 * HOUR_MS; t += 10 * MINUTE_MS) {
+    f.clock.set(first.decision.atMs + t);
+    const r = await reconcile(s, state, f.deps);
+    state = r.state;
+    floors.push(r.decision.floor);
+    assert.equal(r.decision.error, 'connect ECONNREFUSED');
+    assert.equal(r.decision.restore, undefined);
+    assert.ok(r.decision.floor >= first.decision.floor, `floor ${r.decision.floor} at +${t / MINUTE_MS}m is below the held ${first.decision.floor}`);
+    assert.equal(r.wakeAtMs, r.decision.atMs + r.requeueAfterMs, 'a fault retries at the next tick');
+  }
+  assert.equal(state.forecastAtMs, first.state.forecastAtMs, 'the last good forecast is kept');
+  assert.equal(state.failures, floors.length);
+  // Past staleAfter (2h by default) without a read: the floor is given back.
+  f.clock.set(first.decision.atMs + 2 * HOUR_MS + MINUTE_MS);
+  const stale = await reconcile(s, state, f.deps);
+  assert.equal(stale.decision.reason, 'MetricsUnavailable');
+  assert.equal(stale.decision.restore, true);
+  assert.equal(stale.decision.floor, 2);
+  assert.match(stale.decision.detail, /last history read 2h1m ago \(staleAfter 2h\): connect ECONNREFUSED/);
+  // Data back: a new forecast, the plan applies again.
+  up = true;
+  const back = await reconcile(s, stale.state, f.deps);
+  assert.equal(back.decision.reason, 'PlanApplied');
+  assert.equal(back.decision.restore, undefined);
+});
+
+test('a healthy loop wakes at the plan\'s next change or the next refit, whichever is first', async () => {
+  const f = fixture({ read: async (now) => history(now) });
+  const r = await reconcile(scaler(), initialState(), f.deps);
+  const refitEnd = Math.floor(r.decision.atMs / HOUR_MS) * HOUR_MS + HOUR_MS;
+  const change = r.decision.plan!.steps.find((st) => st.fromMs > r.decision.atMs && st.replicas !== r.decision.floor);
+  assert.equal(r.wakeAtMs, Math.min(refitEnd, change?.fromMs ?? Infinity));
+  assert.ok(r.wakeAtMs > r.decision.atMs);
 });
 
 test('garbage from the source before any forecast holds minReplicas and says why', async () => {
