@@ -9,16 +9,15 @@ import { DAY_MS } from '../core/duration.js';
 import { invalidInput } from '../core/errors.js';
 import { loadScalerFile } from '../config/load.js';
 import { type AccuracyScore, rollingOrigins, scoreModel } from '../backtest/accuracy.js';
+import { type PolicyRow, oracleRow } from '../backtest/oracle.js';
 import { runPolicies } from '../backtest/policies.js';
 import { renderReport, type TraceReport } from '../backtest/report.js';
-import type { ScalingScore } from '../backtest/score.js';
+import { settingsOf, traceReport } from '../backtest/report-data.js';
 import { MODEL_NAMES } from '../forecast/registry.js';
-import { capacityWarning, clampInt, replicasFor } from '../plan/capacity.js';
+import { capacityWarning } from '../plan/capacity.js';
 import { readSeriesFile } from '../metrics/file-source.js';
 import { RecordedSource } from '../metrics/recorded-source.js';
-import { settingsOf } from './dry-run.js';
 import { writeOutput } from './output.js';
-import { traceReport } from './report-data.js';
 
 /** Scaling is scored from day 8: the first week is the loop's warm-up history. */
 export const WARM_UP_MS = 7 * DAY_MS;
@@ -34,7 +33,7 @@ export interface BacktestCommand {
 export interface BacktestResult {
   input: string;
   accuracy: AccuracyScore[];
-  scaling: Array<{ policy: string } & ScalingScore>;
+  scaling: PolicyRow[];
 }
 
 export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStream, err: NodeJS.WriteStream | NodeJS.WritableStream): Promise<BacktestResult[]> {
@@ -61,9 +60,8 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
     progress.tick(`${basename(input)}: replaying the policies`);
     const run = await runPolicies(scaler, new RecordedSource(load, input), load, range);
     progress.tick(`${basename(input)}: scoring`);
-    const scaling = run.policies.map((p) => ({ policy: p.name, ...p.score }));
-    const ref = run.policies[0]!.score;
-    scaling.push({ ...ref, policy: 'oracle', shortfallReplicaMinutes: 0, shortfallPct: 0, underMinutes: 0, costReplicaHours: ref.oracleReplicaHours, costVsOracle: 1, scalingEvents: oracleEvents(run.policies[0]!.trace.load, scaler.spec) });
+    const scaling: PolicyRow[] = run.policies.map((p) => ({ policy: p.name, ...p.score }));
+    scaling.push(oracleRow(run.policies[0]!, scaler));
     results.push({ input, accuracy, scaling });
     traces.push(traceReport(basename(input), scaler, load, run.predictive, run.policies, accuracy.map((a) => ({ model: a.method, mase: a.mase, smape: a.smape, coverage: a.coverage }))));
   }
@@ -79,20 +77,6 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
     );
   }
   return results;
-}
-
-/** Changes of the oracle's replica count, clamp(ceil(load / perReplica), min, max), over the ticks. */
-function oracleEvents(load: ArrayLike<number>, s: { capacity: { perReplica: number }; minReplicas: number; maxReplicas: number }): number {
-  let events = 0;
-  let prev: number | undefined;
-  for (let i = 0; i < load.length; i++) {
-    const v = load[i]!;
-    if (Number.isNaN(v)) continue;
-    const r = clampInt(replicasFor(v, s.capacity.perReplica), s.minReplicas, s.maxReplicas);
-    if (prev !== undefined && r !== prev) events++;
-    prev = r;
-  }
-  return events;
 }
 
 function formatResults(results: BacktestResult[], quantile: number): string {

@@ -6,7 +6,7 @@
  */
 import { systemClock } from '../core/clock.js';
 import { DAY_MS, formatDuration } from '../core/duration.js';
-import { PrescaleError, errorMessage, invalidInput, isPrescaleError } from '../core/errors.js';
+import { invalidInput } from '../core/errors.js';
 import type { Series } from '../core/series.js';
 import { formatTimestamp, requireTimestampMs } from '../core/time.js';
 import { loadScalerFile } from '../config/load.js';
@@ -16,14 +16,15 @@ import { DryRunActuator } from '../actuate/dry-run.js';
 import { scoreTrace } from '../backtest/policies.js';
 import { type ReplayRange, replayPredictive, simulate } from '../backtest/replay.js';
 import { renderReport } from '../backtest/report.js';
+import { settingsOf, traceReport } from '../backtest/report-data.js';
 import type { ScalingScore } from '../backtest/score.js';
+import { FailFastSource } from '../metrics/fail-fast.js';
 import { readSeriesFile } from '../metrics/file-source.js';
-import { PrometheusSource } from '../metrics/prometheus.js';
 import { RecordedSource } from '../metrics/recorded-source.js';
+import { prometheusSourceFor } from '../metrics/scaler-source.js';
 import type { MetricSource } from '../metrics/source.js';
 import type { Logger } from '../telemetry/logger.js';
 import { formatNumber, writeOutput } from './output.js';
-import { traceReport } from './report-data.js';
 
 export interface DryRunCommand {
   file: string;
@@ -44,7 +45,7 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   if (idle) logger.warn(`${cmd.input ?? opened.source.description}: ${idle}`);
   // A replay must not differ silently from one of a recording: the first failed read fails the
   // dry-run (the operator, instead, holds the floor and retries). Later reads fail fast.
-  const source = new FailFast(opened.source);
+  const source = new FailFastSource(opened.source);
   const actuator = new DryRunActuator(logger);
   const started = performance.now();
   const result = await replayPredictive(scaler, source, load, range, (d) => actuator.apply(d));
@@ -122,62 +123,17 @@ async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): P
   const fromMs = requireTimestampMs(cmd.from, '--from');
   const toMs = requireTimestampMs(cmd.to, '--to');
   checkRange(fromMs, toMs);
-  const p = s.metric.prometheus;
-  if (p?.basicAuth?.passwordSecretRef) {
+  if (s.metric.prometheus?.basicAuth?.passwordSecretRef) {
     throw invalidInput(`${cmd.file}: spec.metric.prometheus.basicAuth.passwordSecretRef is read by the operator only; use passwordFile for a dry-run`);
   }
-  const source = new PrometheusSource(
-    {
-      url: cmd.prometheus!,
-      query: s.metric.query,
-      ...(p?.headers ? { headers: { ...p.headers } } : {}),
-      ...(p?.bearerTokenFile ? { bearerTokenFile: p.bearerTokenFile } : {}),
-      ...(p?.caFile ? { caFile: p.caFile } : {}),
-      ...(p?.basicAuth?.passwordFile ? { basicAuth: { username: p.basicAuth.username, passwordFile: p.basicAuth.passwordFile } } : {}),
-      ...(p?.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
-    },
-    { clock: systemClock, logger },
-  );
+  // --prometheus names the server to read, even when the spec names its own.
+  const source = prometheusSourceFor(scaler, { url: cmd.prometheus!, ignoreSpecUrl: true }, { clock: systemClock, logger });
   const step = s.metric.stepMs;
   const alignedFrom = Math.floor(fromMs / step) * step;
   const load = await source.fetchRange(alignedFrom, toMs, step);
   return { source, load, range: { fromMs, toMs } };
 }
 
-class FailFast implements MetricSource {
-  failure: PrescaleError | undefined;
-  constructor(private readonly inner: MetricSource) {}
-  get description(): string {
-    return this.inner.description;
-  }
-  async fetchRange(fromMs: number, toMs: number, stepMs: number, signal?: AbortSignal): Promise<Series> {
-    if (this.failure) throw this.failure;
-    try {
-      return await this.inner.fetchRange(fromMs, toMs, stepMs, signal);
-    } catch (e) {
-      const kind = isPrescaleError(e) ? e.kind : 'unexpected';
-      this.failure = new PrescaleError(kind, `${this.inner.description}: reading history for ${formatTimestamp(fromMs)} .. ${formatTimestamp(toMs)} failed: ${errorMessage(e)}`, { cause: e });
-      throw this.failure;
-    }
-  }
-}
-
 function checkRange(fromMs: number, toMs: number): void {
   if (!(toMs > fromMs)) throw invalidInput(`--to (${formatTimestamp(toMs)}) must be after --from (${formatTimestamp(fromMs)})`);
-}
-
-export function settingsOf(scaler: Scaler, range: ReplayRange): Array<[string, string]> {
-  const s = scaler.spec;
-  return [
-    ['range', `${formatTimestamp(range.fromMs)} .. ${formatTimestamp(range.toMs)}`],
-    ['model', s.forecast.model],
-    ['quantile', `p${Math.round(s.forecast.quantile * 100)}`],
-    ['per replica', String(s.capacity.perReplica)],
-    ['min / max replicas', `${s.minReplicas} / ${s.maxReplicas}`],
-    ['lead time', formatDuration(s.plan.leadTimeMs)],
-    ['pod start-up', formatDuration(s.hpa.startupDelayMs)],
-    ['horizon', formatDuration(s.forecast.horizonMs)],
-    ['refit every', formatDuration(s.forecast.refitIntervalMs)],
-    ['min step', formatDuration(s.plan.minStepDurationMs)],
-  ];
 }

@@ -1,8 +1,14 @@
+/**
+ * The data of a dry-run or backtest report: the view of each replayed trace and the settings
+ * table. Assembly only; `report.ts` renders, and neither computes any figure.
+ */
+import { formatDuration } from '../core/duration.js';
 import type { Series } from '../core/series.js';
+import { formatTimestamp } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
-import type { PolicyOutcome } from '../backtest/policies.js';
-import type { ReplayResult } from '../backtest/replay.js';
-import type { ModelAccuracy, PlanStepView, TraceReport } from '../backtest/report.js';
+import type { PolicyOutcome } from './policies.js';
+import type { ReplayRange, ReplayResult } from './replay.js';
+import type { ModelAccuracy, PlanStepView, TraceReport } from './report.js';
 
 /** Builds the report's view of one replayed trace (the report itself computes nothing). */
 export function traceReport(
@@ -53,4 +59,21 @@ export function traceReport(
     ...(accuracy ? { accuracy } : {}),
     planSteps: steps,
   };
+}
+
+/** The report's settings table: the replayed range and the spec's figures that shape the result. */
+export function settingsOf(scaler: Scaler, range: ReplayRange): Array<[string, string]> {
+  const s = scaler.spec;
+  return [
+    ['range', `${formatTimestamp(range.fromMs)} .. ${formatTimestamp(range.toMs)}`],
+    ['model', s.forecast.model],
+    ['quantile', `p${Math.round(s.forecast.quantile * 100)}`],
+    ['per replica', String(s.capacity.perReplica)],
+    ['min / max replicas', `${s.minReplicas} / ${s.maxReplicas}`],
+    ['lead time', formatDuration(s.plan.leadTimeMs)],
+    ['pod start-up', formatDuration(s.hpa.startupDelayMs)],
+    ['horizon', formatDuration(s.forecast.horizonMs)],
+    ['refit every', formatDuration(s.forecast.refitIntervalMs)],
+    ['min step', formatDuration(s.plan.minStepDurationMs)],
+  ];
 }
