@@ -1,6 +1,8 @@
 /**
  * DESIGN.md's layout rules, checked on the source: pure layers import no Node built-in and no I/O
- * library and do not read the wall clock; nothing imports the shells; metrics and actuate stay apart.
+ * library and do not read the wall clock; nothing imports the shells (only the CLI may start the
+ * operator); CLI commands do not import each other (what two shells share lives in a lower layer);
+ * metrics and actuate stay apart.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -14,8 +16,21 @@ function files(dir: string): string[] {
 }
 
 const sources = files(SRC).map((path) => ({ path: relative(SRC, path), text: readFileSync(path, 'utf8') }));
-const importsOf = (text: string): string[] => [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+/** Static `import … from` / `export … from`, side-effect `import '…'` and dynamic `import('…')`. */
+const importsOf = (text: string): string[] => [
+  ...[...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!),
+  ...[...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!),
+  ...[...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!),
+];
 const layer = (path: string): string => path.split('/')[0]!;
+/** The source files (relative to src, `.ts`) that a file's relative imports name. */
+const localImportsOf = (s: { path: string; text: string }): string[] =>
+  importsOf(s.text)
+    .filter((x) => x.startsWith('.'))
+    .map((spec) => relative(SRC, join(SRC, s.path, '..', spec)).replace(/\.js$/, '.ts'));
+/** Files in src/cli that every command may use; every other file there (but main.ts) is one command. */
+const CLI_SHARED = ['cli/args.ts', 'cli/output.ts'];
+const CLI_ENTRY = 'cli/main.ts';
 const IO_LIBRARIES = ['axios', 'pino', 'prom-client', '@kubernetes/client-node', 'commander'];
 
 test('the source tree is found (the rules below are not vacuous)', () => {
@@ -42,11 +57,24 @@ test('core, forecast and plan do not read the wall clock (only core/clock.ts doe
   }
 });
 
-test('nothing outside the cli imports the cli (and no one imports an operator)', () => {
+test('nothing outside the cli imports the cli (the operator neither)', () => {
   for (const s of sources.filter((f) => layer(f.path) !== 'cli')) {
-    for (const spec of importsOf(s.text).filter((x) => x.startsWith('.'))) {
-      const target = layer(relative(SRC, join(SRC, s.path, '..', spec)));
-      assert.ok(target !== 'cli' && target !== 'operator', `${s.path} imports ${spec}`);
+    for (const target of localImportsOf(s)) assert.notEqual(layer(target), 'cli', `${s.path} imports ${target}`);
+  }
+});
+
+test('nothing but the cli and the operator itself imports the operator', () => {
+  for (const s of sources.filter((f) => !['cli', 'operator'].includes(layer(f.path)))) {
+    for (const target of localImportsOf(s)) assert.notEqual(layer(target), 'operator', `${s.path} imports ${target}`);
+  }
+});
+
+test('no cli module imports a command module (only main.ts wires the commands)', () => {
+  const commands = sources.filter((f) => layer(f.path) === 'cli' && f.path !== CLI_ENTRY && !CLI_SHARED.includes(f.path));
+  for (const c of ['cli/dry-run.ts', 'cli/backtest.ts']) assert.ok(commands.some((f) => f.path === c), `${c} is a command module`);
+  for (const s of sources.filter((f) => layer(f.path) === 'cli' && f.path !== CLI_ENTRY)) {
+    for (const target of localImportsOf(s).filter((t) => layer(t) === 'cli')) {
+      assert.ok(CLI_SHARED.includes(target), `${s.path} imports ${target}: move what commands share below the cli (or into ${CLI_SHARED.join(' / ')})`);
     }
   }
 });
@@ -54,8 +82,6 @@ test('nothing outside the cli imports the cli (and no one imports an operator)',
 test('metrics and actuate do not import each other', () => {
   for (const s of sources.filter((f) => ['metrics', 'actuate'].includes(layer(f.path)))) {
     const other = layer(s.path) === 'metrics' ? 'actuate' : 'metrics';
-    for (const spec of importsOf(s.text).filter((x) => x.startsWith('.'))) {
-      assert.notEqual(layer(relative(SRC, join(SRC, s.path, '..', spec))), other, `${s.path} imports ${spec}`);
-    }
+    for (const target of localImportsOf(s)) assert.notEqual(layer(target), other, `${s.path} imports ${target}`);
   }
 });
