@@ -11,6 +11,7 @@ import { runValidate } from './validate.js';
 import { runRecord } from './record.js';
 import { runDryRun } from './dry-run.js';
 import { runBacktest } from './backtest.js';
+import { runOperatorCommand, runRestoreCommand } from './operator.js';
 import { systemClock } from '../core/clock.js';
 import { LOG_LEVELS, createLogger } from '../telemetry/logger.js';
 
@@ -90,6 +91,43 @@ export function buildProgram(): Command {
       const logger = createLogger();
       const r = await runRecord({ prometheus: o.prometheus, query: o.query, from: o.from, to: o.to, step: o.step, output: o.output, format: o.format, headers: o.header }, { clock: systemClock, logger });
       process.stderr.write(`prescale: recorded ${r.present} of ${r.points} points to ${r.output}\n`);
+    });
+
+  program
+    .command('operator')
+    .description('run in a cluster (or against a kubeconfig): keep HPA floors from PredictiveScaler resources')
+    .option('--kubeconfig <file>', 'kubeconfig to use [env KUBECONFIG; default: the in-cluster service account]')
+    .option('--prometheus <url>', 'Prometheus for scalers whose spec.metric.prometheus names none [env PRESCALE_PROMETHEUS]')
+    .option('--namespace <ns>', 'watch only this namespace; repeatable [env PRESCALE_NAMESPACES, comma-separated; default: all]', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--metrics-addr <host:port>', '/metrics listen address [env PRESCALE_METRICS_ADDR; default :8080]')
+    .option('--health-addr <host:port>', '/healthz and /readyz listen address [env PRESCALE_HEALTH_ADDR; default :8081]')
+    .option('--leader-elect', 'run for leadership on a Lease; only the leader writes [env PRESCALE_LEADER_ELECT]')
+    .option('--leader-election-namespace <ns>', "namespace of the Lease [env PRESCALE_LEADER_ELECTION_NAMESPACE; default: the pod's namespace, else default]")
+    .option('--concurrency <n>', 'scalers reconciled in parallel [env PRESCALE_CONCURRENCY; default 4]')
+    .option('--shard <i/n>', 'handle only the scalers whose namespace/name hash falls in shard i of n, with a lease of its own [env PRESCALE_SHARD; default 0/1]')
+    .option('--log-level <level>', `${LOG_LEVELS.join(', ')} [env PRESCALE_LOG_LEVEL; default info]`)
+    .action(async (o) => {
+      await runOperatorCommand({
+        kubeconfig: o.kubeconfig,
+        prometheus: o.prometheus,
+        namespace: o.namespace,
+        metricsAddr: o.metricsAddr,
+        healthAddr: o.healthAddr,
+        leaderElect: o.leaderElect,
+        leaderElectionNamespace: o.leaderElectionNamespace,
+        concurrency: o.concurrency,
+        shard: o.shard,
+        logLevel: o.logLevel,
+      });
+    });
+
+  program
+    .command('restore')
+    .description("put back the original minReplicas of every HPA prescale changed (uninstalling)")
+    .option('--kubeconfig <file>', 'kubeconfig to use [env KUBECONFIG; default: the in-cluster service account]')
+    .option('--namespace <ns>', 'only this namespace; repeatable (default: all)', (v: string, acc: string[]) => [...acc, v], [])
+    .action(async (o) => {
+      await runRestoreCommand({ kubeconfig: o.kubeconfig, namespace: o.namespace }, process.stdout);
     });
 
   return program;

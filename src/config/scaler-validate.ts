@@ -53,7 +53,7 @@ export function validateScaler(value: unknown, lineOf?: LineOf): ScalerSpecResul
   const name = metadata?.requiredString('name', { pattern: DNS_SUBDOMAIN, hint: DNS_HINT }) ?? '';
   const namespace = metadata?.string('namespace', { pattern: DNS_LABEL, hint: DNS_HINT }) ?? DEFAULTS.namespace;
   const specMap = top.map('spec', SPEC_KEYS, true);
-  const spec = specMap === undefined ? undefined : readSpec(specMap);
+  const spec = specMap === undefined ? undefined : readSpec(specMap, namespace);
   if (problems.problems.length > 0 || spec === undefined) {
     return { ok: false, problems: problems.sortedProblems(), warnings: problems.sortedWarnings() };
   }
@@ -67,9 +67,9 @@ function readHeader(top: MapReader): void {
   }
 }
 
-function readSpec(spec: MapReader): ScalerSpec {
+function readSpec(spec: MapReader, scalerNamespace: string): ScalerSpec {
   const mode = spec.enumOf('mode', MODES, DEFAULTS.mode);
-  const target = readTarget(spec);
+  const target = readTarget(spec, scalerNamespace);
   const metric = readMetric(spec);
   const capacity = readCapacity(spec);
   const forecast = readForecast(spec, metric.stepMs);
@@ -104,8 +104,8 @@ function checkSafety(spec: MapReader, forecast: ForecastSpec, safety: SafetySpec
   spec.problems.add([...spec.path, 'safety', 'staleAfter'], `${shown} must be longer than forecast.refitInterval (${formatDuration(refitMs)}): history is read once per refit`);
 }
 
-function readTarget(spec: MapReader): TargetRef {
-  const t = spec.map('target', ['kind', 'name', 'apiVersion'], true);
+function readTarget(spec: MapReader, scalerNamespace: string): TargetRef {
+  const t = spec.map('target', ['kind', 'name', 'apiVersion', 'namespace'], true);
   if (t === undefined) return { kind: 'HorizontalPodAutoscaler', name: '', apiVersion: '' };
   const kind = t.enumOf('kind', TARGET_KINDS);
   const name = t.requiredString('name', { pattern: DNS_SUBDOMAIN, hint: DNS_HINT });
@@ -116,6 +116,9 @@ function readTarget(spec: MapReader): TargetRef {
   if (t.has('apiVersion') && API_VERSION_RE.test(apiVersion) && !apiVersion.startsWith(`${group}/`)) {
     t.problems.add(t.at('apiVersion'), `${JSON.stringify(apiVersion)} does not serve ${kind} (use ${wanted})`);
   }
+  // prescale scales only what sits next to its scaler: RBAC and ownership stay per namespace.
+  const ns = t.string('namespace', { pattern: DNS_LABEL, hint: DNS_HINT });
+  if (ns !== undefined && ns !== scalerNamespace) t.problems.add(t.at('namespace'), `${JSON.stringify(ns)} is not the scaler's own namespace (${scalerNamespace}): a target must be in the same namespace`);
   return { kind, name, apiVersion };
 }
 

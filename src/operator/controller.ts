@@ -1,0 +1,348 @@
+/**
+ * One PredictiveScaler's pass in the operator: the shell around the shared control loop
+ * (src/control/reconcile.ts). Numbered scenarios:
+ *   1. Gone from the cache: forget it.
+ *   2. Being deleted: give the target's floor back, then remove the finalizer.
+ *   3. Invalid spec (including a target outside the scaler's namespace): say so in status; give back
+ *      a floor this process wrote under the last valid spec.
+ *   4. DryRun: give back a floor written before (the switch from Enforce), run the loop with a
+ *      log-only actuator; the plan is in status.
+ *   5. Enforce: the finalizer first, then the loop with the HPA (or scale subresource) actuator.
+ *   6. Status (one write), events on floor changes and faults, metrics; run again at the plan's next
+ *      change or refit (the next tick after a fault).
+ * The loop state lives in memory. After a restart it is rebuilt: the forecast from the data (the
+ * floor at a minute does not depend on when the loop started), the floor in force from the HPA,
+ * the last good data time from status.
+ */
+import type { Clock } from '../core/clock.js';
+import { errorMessage, isPrescaleError } from '../core/errors.js';
+import type { Series } from '../core/series.js';
+import { formatTimestamp, parseTimestampMs } from '../core/time.js';
+import { formatProblem, validateScaler, type Scaler } from '../config/scaler.js';
+import { type ControlState, initialState, reconcile, type HistoryReader } from '../control/reconcile.js';
+import type { Actuator } from '../actuate/actuator.js';
+import { DryRunActuator } from '../actuate/dry-run.js';
+import { HpaFloorActuator, type HpaObject, originalOf } from '../actuate/hpa-floor.js';
+import { type Kube, MERGE_PATCH, paths, retryOnConflict } from '../actuate/kube.js';
+import { WorkloadScaleActuator } from '../actuate/workload-scale.js';
+import { HistoryWindow } from '../metrics/history.js';
+import { prometheusSourceFor } from '../metrics/scaler-source.js';
+import type { MetricSource } from '../metrics/source.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { OperatorMetrics } from '../telemetry/metrics.js';
+import { EventRecorder } from './events.js';
+import { keyOf, type ScalerObject } from './informer.js';
+import { type ConditionIn, type ScalerStatus, failedConditions, loopConditions, mergeConditions, stepsOf } from './status.js';
+
+export const FINALIZER = 'prescale.dev/restore';
+
+/** A pass that could not run the loop (bad spec, unreadable Secret) is retried this often. */
+const RETRY_MS = 60_000;
+
+export interface ControllerDeps {
+  readonly kube: Kube;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: OperatorMetrics;
+  readonly events: EventRecorder;
+  /** Prometheus for scalers whose spec names none. */
+  readonly defaultPrometheus?: string;
+}
+
+/** What the operator keeps per scaler between passes (in memory only). */
+interface Entry {
+  specKey?: string;
+  scaler?: Scaler;
+  control: ControlState;
+  history?: HistoryWindow;
+  lastLoad?: number;
+  /** The target this process may have written a floor to (restored on DryRun, invalid spec, delete). */
+  wrote?: Scaler;
+  seeded: boolean;
+}
+
+export class ScalerController {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  /** One pass; returns when to run again (epoch ms), or undefined to wait for a change. */
+  async pass(obj: ScalerObject | undefined, key: string, signal?: AbortSignal): Promise<number | undefined> {
+    // 1. Gone.
+    if (!obj) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    const entry = this.entries.get(key) ?? { control: initialState(), seeded: false };
+    this.entries.set(key, entry);
+    const log = this.deps.logger.child({ namespace: obj.metadata.namespace, name: obj.metadata.name });
+    const started = performance.now();
+    try {
+      return await this.run(obj, entry, log, signal);
+    } finally {
+      this.deps.metrics.reconcileDuration.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  private async run(obj: ScalerObject, entry: Entry, log: Logger, signal?: AbortSignal): Promise<number | undefined> {
+    const now = this.deps.clock.now();
+    const parsed = validateScaler({ ...obj, status: undefined });
+
+    // 2. Being deleted: give the floor back, then let the object go.
+    if (obj.metadata.deletionTimestamp) {
+      if (!(obj.metadata.finalizers ?? []).includes(FINALIZER)) return undefined;
+      const target = parsed.ok ? parsed.scaler : entry.wrote;
+      if (target) await this.restoreTarget(target, signal);
+      await this.removeFinalizer(obj);
+      log.info({ target: target?.spec.target.name }, 'scaler deleted: target floor restored, finalizer removed');
+      this.forgetMetrics(obj);
+      this.entries.delete(keyOf(obj));
+      return undefined;
+    }
+
+    // 3. Invalid spec.
+    if (!parsed.ok) {
+      const message = parsed.problems.map((p) => formatProblem(`${keyOf(obj)}`, p)).join('; ');
+      if (entry.wrote) await this.restoreTarget(entry.wrote, signal).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'restoring the target failed'));
+      await this.writeStatus(obj, failedConditions('InvalidSpec', message), {});
+      this.deps.metrics.errors.inc({ reason: 'InvalidSpec' });
+      await this.deps.events.warn(obj, 'InvalidSpec', message);
+      log.warn({ problems: parsed.problems.length }, message);
+      return undefined;
+    }
+    const scaler = parsed.scaler;
+    const s = scaler.spec;
+    const specKey = JSON.stringify(s);
+    if (entry.specKey !== specKey) {
+      // A new spec is a new plan: the loop starts afresh (its floors do not depend on when it starts).
+      entry.specKey = specKey;
+      entry.scaler = scaler;
+      entry.control = { ...initialState(), ...(entry.control.applied ? { applied: entry.control.applied } : {}), ...(entry.control.lastDataMs !== undefined ? { lastDataMs: entry.control.lastDataMs } : {}) };
+      entry.history = undefined;
+    }
+
+    let actuator: Actuator;
+    let target: HpaFloorActuator | WorkloadScaleActuator | undefined;
+    try {
+      entry.history ??= await this.historyFor(scaler, entry);
+      if (s.mode === 'DryRun') {
+        // 4. DryRun: a floor written under Enforce goes back (the first pass after a start checks too).
+        const previous = entry.wrote ?? (entry.seeded ? undefined : scaler);
+        if (previous) await this.restoreTarget(previous, signal);
+        entry.wrote = undefined;
+        actuator = new DryRunActuator(log);
+      } else {
+        // 5. Enforce: the finalizer is on the scaler before the first write to its target.
+        await this.ensureFinalizer(obj);
+        target = this.targetActuator(scaler);
+        actuator = target;
+        if (!entry.seeded) entry.control = await this.seed(scaler, obj, entry.control);
+        entry.wrote = scaler;
+      }
+      entry.seeded = true;
+    } catch (e) {
+      const reason = reasonOf(e, 'MetricsUnavailable');
+      const message = errorMessage(e);
+      await this.writeStatus(obj, failedConditions(reason, message), {});
+      this.deps.metrics.errors.inc({ reason });
+      await this.deps.events.warn(obj, reason, message);
+      log.warn({ reason }, message);
+      return now + RETRY_MS;
+    }
+
+    let actuationError: unknown;
+    const watched: Actuator = {
+      description: actuator.description,
+      apply: async (d, sig) => {
+        try {
+          await actuator.apply(d, sig);
+        } catch (e) {
+          actuationError = e;
+          throw e;
+        }
+      },
+    };
+    const previousFloor = entry.control.applied?.replicas;
+    const r = await reconcile(scaler, entry.control, { history: entry.history, actuator: watched, clock: this.deps.clock }, signal);
+    entry.control = r.state;
+    const d = r.decision;
+    const enforce = s.mode === 'Enforce';
+    const inForce = target?.last?.replicas ?? d.floor;
+
+    // 6. Status, events, metrics.
+    const targetReason = actuationError === undefined ? undefined : reasonOf(actuationError, 'ActuationFailed');
+    const f = r.state.forecast;
+    const forecastOk = f !== undefined && r.state.forecastAtMs !== undefined && !d.restore && d.reason === 'PlanApplied' && d.error === undefined;
+    const forecastMessage = forecastOk ? `${f!.model} forecast of ${formatTimestamp(r.state.forecastAtMs!)}` : d.detail;
+    const conditions = loopConditions(d, { enforce, ...(targetReason ? { targetReason } : {}), forecastOk, forecastMessage });
+    await this.writeStatus(obj, conditions, {
+      ...(f ? { model: f.model } : {}),
+      ...(r.state.forecastAtMs !== undefined ? { lastRefitTime: formatTimestamp(r.state.forecastAtMs) } : {}),
+      ...(r.state.lastDataMs !== undefined ? { lastDataTime: formatTimestamp(r.state.lastDataMs) } : {}),
+      ...(d.restore ? {} : stepsOf(d.plan, now, inForce)),
+      lastDecision: { time: formatTimestamp(now), floorReplicas: inForce, reason: targetReason ?? d.reason, message: d.detail },
+    });
+    this.record(obj, scaler, d, inForce, enforce, targetReason, entry);
+    if (enforce && d.reason !== 'ActuationFailed' && previousFloor !== d.floor && target?.last?.changed) {
+      await this.deps.events.normal(obj, d.restore ? 'FloorRestored' : 'FloorChanged', d.restore ? `target minReplicas restored: ${d.detail}` : `floor ${previousFloor ?? '-'} -> ${inForce}: ${d.detail}`);
+    }
+    if (d.error !== undefined) await this.deps.events.warn(obj, targetReason ?? d.reason, d.detail);
+    log.info({ floor: inForce, reason: targetReason ?? d.reason, model: d.model, next: formatTimestamp(r.wakeAtMs) }, d.detail);
+    return Math.max(now + 1000, r.wakeAtMs);
+  }
+
+  private record(obj: ScalerObject, scaler: Scaler, d: { floor: number; reason: string; forecast?: number; forecastMean?: number; error?: string }, inForce: number, enforce: boolean, targetReason: string | undefined, entry: Entry): void {
+    const m = this.deps.metrics;
+    const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
+    m.floor.set(labels, inForce);
+    if (d.forecast !== undefined) m.forecastLoad.set({ ...labels, quantile: String(scaler.spec.forecast.quantile) }, d.forecast);
+    if (d.forecastMean !== undefined) m.forecastLoad.set({ ...labels, quantile: 'mean' }, d.forecastMean);
+    if (entry.lastLoad !== undefined) m.load.set(labels, entry.lastLoad);
+    if (d.error !== undefined) m.errors.inc({ reason: targetReason ?? d.reason });
+    m.actuations.inc({ result: !enforce ? 'dry-run' : targetReason ? 'failed' : 'applied' });
+  }
+
+  private forgetMetrics(obj: ScalerObject): void {
+    const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
+    this.deps.metrics.floor.remove(labels);
+    this.deps.metrics.load.remove(labels);
+  }
+
+  /** The scaler's history: its query on its Prometheus (or the default), read incrementally. */
+  private async historyFor(scaler: Scaler, entry: Entry): Promise<HistoryWindow> {
+    const s = scaler.spec;
+    const ref = s.metric.prometheus?.basicAuth?.passwordSecretRef;
+    let password: string | undefined;
+    try {
+      password = ref ? await this.secretValue(scaler.namespace, ref.name, ref.key) : undefined;
+    } catch (e) {
+      throw new PassError('MetricsUnavailable', `reading the Prometheus password from Secret ${ref!.name}: ${errorMessage(e)}`);
+    }
+    const source = prometheusSourceFor(scaler, { ...(this.deps.defaultPrometheus ? { url: this.deps.defaultPrometheus } : {}), ...(password !== undefined ? { password } : {}) }, { clock: this.deps.clock, logger: this.deps.logger });
+    const timed: MetricSource = {
+      description: source.description,
+      fetchRange: async (fromMs, toMs, stepMs, signal) => {
+        const end = this.deps.metrics.prometheusDuration.startTimer();
+        try {
+          const series = await source.fetchRange(fromMs, toMs, stepMs, signal);
+          const last = lastValue(series);
+          if (last !== undefined) entry.lastLoad = last;
+          return series;
+        } finally {
+          end();
+        }
+      },
+    };
+    return new HistoryWindow(timed, { stepMs: s.metric.stepMs, historyMs: s.metric.historyMs });
+  }
+
+  private async secretValue(namespace: string, name: string, key: string): Promise<string> {
+    const secret = await this.deps.kube.request<{ data?: Record<string, string> }>({ method: 'GET', path: paths.secret(namespace, name) });
+    const v = secret.data?.[key];
+    if (v === undefined) throw new Error(`Secret ${namespace}/${name} has no key ${JSON.stringify(key)}`);
+    return Buffer.from(v, 'base64').toString('utf8');
+  }
+
+  private targetActuator(scaler: Scaler): HpaFloorActuator | WorkloadScaleActuator {
+    const t = scaler.spec.target;
+    const ref = { namespace: scaler.namespace, name: t.name, apiVersion: t.apiVersion };
+    return t.kind === 'HorizontalPodAutoscaler' ? new HpaFloorActuator(this.deps.kube, ref, this.deps.clock) : new WorkloadScaleActuator(this.deps.kube, t.kind, ref, this.deps.clock);
+  }
+
+  /** After a start: the floor in force from an annotated HPA, the last good data time from status. */
+  private async seed(scaler: Scaler, obj: ScalerObject, control: ControlState): Promise<ControlState> {
+    let next = control;
+    const lastData = typeof obj.status?.lastDataTime === 'string' ? parseTimestampMs(obj.status.lastDataTime) : undefined;
+    if (lastData !== undefined && Number.isFinite(lastData) && next.lastDataMs === undefined) next = { ...next, lastDataMs: lastData };
+    const t = scaler.spec.target;
+    if (t.kind !== 'HorizontalPodAutoscaler') return next;
+    try {
+      const hpa = await this.deps.kube.request<HpaObject>({ method: 'GET', path: paths.hpa(scaler.namespace, t.name, t.apiVersion) });
+      if (originalOf(hpa, t.name) !== undefined && hpa.spec?.minReplicas !== undefined) next = { ...next, applied: { replicas: hpa.spec.minReplicas, sinceMs: this.deps.clock.now() } };
+    } catch (e) {
+      if (!isPrescaleError(e, 'not-found')) throw e;
+    }
+    return next;
+  }
+
+  private async restoreTarget(scaler: Scaler, signal?: AbortSignal): Promise<void> {
+    const t = scaler.spec.target;
+    if (t.kind !== 'HorizontalPodAutoscaler') return;
+    try {
+      await new HpaFloorActuator(this.deps.kube, { namespace: scaler.namespace, name: t.name, apiVersion: t.apiVersion }, this.deps.clock).restore(signal);
+    } catch (e) {
+      if (!isPrescaleError(e, 'not-found')) throw e;
+    }
+  }
+
+  private async ensureFinalizer(obj: ScalerObject): Promise<void> {
+    if ((obj.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    await this.patchFinalizers(obj, (list) => (list.includes(FINALIZER) ? undefined : [...list, FINALIZER]));
+  }
+
+  private async removeFinalizer(obj: ScalerObject): Promise<void> {
+    await this.patchFinalizers(obj, (list) => (list.includes(FINALIZER) ? list.filter((f) => f !== FINALIZER) : undefined));
+  }
+
+  /** A merge patch replaces the whole list: read it fresh and carry the resourceVersion, so no other finalizer is lost. */
+  private async patchFinalizers(obj: ScalerObject, change: (list: string[]) => string[] | undefined): Promise<void> {
+    const path = paths.scaler(obj.metadata.namespace ?? '', obj.metadata.name);
+    await retryOnConflict(this.deps.clock, undefined, async () => {
+      let current: ScalerObject;
+      try {
+        current = await this.deps.kube.request<ScalerObject>({ method: 'GET', path });
+      } catch (e) {
+        if (isPrescaleError(e, 'not-found')) return;
+        throw e;
+      }
+      const next = change(current.metadata.finalizers ?? []);
+      if (next === undefined) return;
+      await this.deps.kube.request({ method: 'PATCH', path, contentType: MERGE_PATCH, body: { metadata: { resourceVersion: current.metadata.resourceVersion, finalizers: next } } });
+    });
+  }
+
+  /** One status write (merge patch on the status subresource; conditions keep their transition times). */
+  private async writeStatus(obj: ScalerObject, conditions: ConditionIn[], fields: Partial<ScalerStatus>): Promise<void> {
+    const prev = (obj.status ?? {}) as ScalerStatus;
+    const now = this.deps.clock.now();
+    const generation = obj.metadata.generation;
+    const status: ScalerStatus = {
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+      conditions: mergeConditions(prev.conditions, conditions, now, generation),
+      ...fields,
+    };
+    // Fields of the previous status that this pass does not set are removed (null in a merge patch).
+    const cleared = Object.fromEntries(Object.keys(prev).filter((k) => !(k in status) && k !== 'lastDataTime').map((k) => [k, null]));
+    try {
+      await this.deps.kube.request({ method: 'PATCH', path: `${paths.scaler(obj.metadata.namespace ?? '', obj.metadata.name)}/status`, contentType: MERGE_PATCH, body: { status: { ...cleared, ...status } } });
+    } catch (e) {
+      // Status is for people; a failed write must not stop the loop (the next pass writes again).
+      this.deps.metrics.errors.inc({ reason: 'StatusWriteFailed' });
+      this.deps.logger.warn({ namespace: obj.metadata.namespace, name: obj.metadata.name, err: errorMessage(e) }, 'status write failed');
+    }
+  }
+}
+
+/** An error that already knows its condition reason. */
+class PassError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A condition reason for an edge error: the target's 404 and 403 have their own. */
+function reasonOf(e: unknown, fallback: string): string {
+  if (e instanceof PassError) return e.reason;
+  if (isPrescaleError(e, 'not-found')) return 'TargetNotFound';
+  if (isPrescaleError(e, 'forbidden')) return 'Forbidden';
+  if (isPrescaleError(e, 'invalid-input')) return 'InvalidSpec';
+  return fallback;
+}
+
+function lastValue(s: Series): number | undefined {
+  for (let i = s.values.length - 1; i >= 0; i--) if (Number.isFinite(s.values[i]!)) return s.values[i]!;
+  return undefined;
+}

@@ -1,0 +1,116 @@
+/**
+ * PredictiveScalers as the operator sees them: a list-then-watch cache per watched namespace (or
+ * one for the whole cluster) on @kubernetes/client-node's ListWatch. That ListWatch relists by
+ * itself after a 410 Gone (an expired resourceVersion) but stops on any other error, so it is
+ * restarted here with exponential backoff. Every add, update and delete is handed on as a key.
+ */
+import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { type Kube, paths } from '../actuate/kube.js';
+
+export interface ScalerObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+  };
+  spec?: unknown;
+  status?: Record<string, unknown>;
+}
+
+interface ScalerList {
+  metadata?: { resourceVersion?: string };
+  items: ScalerObject[];
+}
+
+export const keyOf = (o: { metadata: { namespace?: string; name: string } }): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+
+export class ScalerInformer {
+  private readonly watches: Array<{ lw: ListWatch<KubernetesObject>; synced: boolean; failures: number }> = [];
+  private stopped = false;
+
+  constructor(
+    config: KubeConfig,
+    private readonly kube: Kube,
+    private readonly clock: Clock,
+    namespaces: readonly string[],
+    private readonly handlers: { onChange(key: string): void; onError(message: string): void },
+  ) {
+    const watch = new Watch(config);
+    for (const ns of namespaces.length > 0 ? namespaces : [undefined]) {
+      const path = paths.scalers(ns);
+      const entry = { lw: undefined as unknown as ListWatch<KubernetesObject>, synced: false, failures: 0 };
+      const list = async (): Promise<ScalerList> => {
+        const l = await this.kube.request<ScalerList>({ method: 'GET', path });
+        entry.failures = 0;
+        // The ListWatch adds the listed items right after this resolves; synced after that.
+        setImmediate(() => (entry.synced = true));
+        return { ...l, items: l.items ?? [] };
+      };
+      // Typed loosely by client-node (KubernetesListObject); the objects are plain JSON.
+      entry.lw = new ListWatch<KubernetesObject>(path, watch, list as never, false);
+      for (const verb of ['add', 'update', 'delete'] as const) entry.lw.on(verb, (o: KubernetesObject) => handlers.onChange(keyOf(o as unknown as ScalerObject)));
+      entry.lw.on('error', (err: unknown) => void this.restart(entry, err));
+      this.watches.push(entry);
+    }
+  }
+
+  /** True once every watched namespace was listed. */
+  get synced(): boolean {
+    return this.watches.every((w) => w.synced);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.watches.map((w) => w.lw.start()));
+  }
+
+  get(key: string): ScalerObject | undefined {
+    const i = key.indexOf('/');
+    const ns = key.slice(0, i);
+    const name = key.slice(i + 1);
+    for (const w of this.watches) {
+      const o = w.lw.get(name, ns);
+      // The cache holds the objects as the API server sent them (JSON, timestamps as strings).
+      if (o) return o as unknown as ScalerObject;
+    }
+    return undefined;
+  }
+
+  keys(): string[] {
+    return this.watches.flatMap((w) => w.lw.list().map((o) => keyOf(o as unknown as ScalerObject)));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.watches.map((w) => w.lw.stop()));
+  }
+
+  private async restart(entry: { lw: ListWatch<KubernetesObject>; failures: number }, err: unknown): Promise<void> {
+    if (this.stopped) return;
+    entry.failures++;
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (entry.failures - 1));
+    this.handlers.onError(`watching PredictiveScalers failed (${errorMessage(err)}); restarting in ${delay} ms`);
+    await this.clock.sleep(delay);
+    if (!this.stopped) await entry.lw.start().catch((e: unknown) => this.handlers.onError(`restarting the watch: ${errorMessage(e)}`));
+  }
+}
+
+/** FNV-1a (32 bit) of `namespace/name`: which shard of N owns a scaler (stable across processes and versions). */
+export function shardOf(key: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % shards;
+}

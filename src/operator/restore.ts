@@ -1,0 +1,38 @@
+/**
+ * `prescale restore`: puts back the original minReplicas of every HPA that carries the
+ * `prescale.dev/original-min-replicas` annotation (the way out when uninstalling). Each HPA is
+ * restored on its own (merge patch with its resourceVersion); one failure does not stop the others.
+ */
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { HpaFloorActuator, type HpaObject, ORIGINAL_MIN_ANNOTATION } from '../actuate/hpa-floor.js';
+import { type Kube, paths } from '../actuate/kube.js';
+
+export interface RestoreResult {
+  readonly restored: string[];
+  readonly failed: Array<{ hpa: string; error: string }>;
+}
+
+interface HpaList {
+  items?: Array<HpaObject & { metadata?: { name?: string; namespace?: string } }>;
+}
+
+export async function restoreAll(kube: Kube, clock: Clock, namespaces: readonly string[]): Promise<RestoreResult> {
+  const restored: string[] = [];
+  const failed: Array<{ hpa: string; error: string }> = [];
+  for (const ns of namespaces.length > 0 ? namespaces : [undefined]) {
+    const list = await kube.request<HpaList>({ method: 'GET', path: paths.hpas(ns) });
+    for (const hpa of list.items ?? []) {
+      const name = hpa.metadata?.name;
+      const namespace = hpa.metadata?.namespace;
+      if (!name || !namespace || hpa.metadata?.annotations?.[ORIGINAL_MIN_ANNOTATION] === undefined) continue;
+      try {
+        const r = await new HpaFloorActuator(kube, { namespace, name }, clock).restore();
+        if (r.changed) restored.push(`${namespace}/${name} minReplicas ${r.replicas}`);
+      } catch (e) {
+        failed.push({ hpa: `${namespace}/${name}`, error: errorMessage(e) });
+      }
+    }
+  }
+  return { restored, failed };
+}

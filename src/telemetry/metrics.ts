@@ -1,0 +1,40 @@
+/**
+ * The operator's Prometheus metrics (prom-client), in a registry of their own: each process (and
+ * each test) builds one, so nothing is shared through module state (DESIGN.md habit 9).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface OperatorMetrics {
+  readonly registry: Registry;
+  /** The floor in force (minReplicas written, or planned in DryRun). */
+  readonly floor: Gauge<'namespace' | 'name'>;
+  /** Forecast of load at now: the mean and the planning quantile (`quantile` "mean" or e.g. "0.9"). */
+  readonly forecastLoad: Gauge<'namespace' | 'name' | 'quantile'>;
+  /** The last observed load. */
+  readonly load: Gauge<'namespace' | 'name'>;
+  readonly reconcileDuration: Histogram;
+  /** Writes to targets: `changed`, `unchanged`, `restored`, `failed`, `dry-run`. */
+  readonly actuations: Counter<'result'>;
+  /** Faults by reason (the status condition reasons: MetricsUnavailable, Forbidden, ...). */
+  readonly errors: Counter<'reason'>;
+  readonly prometheusDuration: Histogram;
+  /** 1 while this process holds its lease (or runs without leader election). */
+  readonly leader: Gauge;
+}
+
+export function createOperatorMetrics(opts: { processMetrics?: boolean } = {}): OperatorMetrics {
+  const registry = new Registry();
+  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'prescale_' });
+  const registers = [registry];
+  return {
+    registry,
+    floor: new Gauge({ name: 'prescale_floor_replicas', help: 'Replica floor in force (written to the target, or planned in DryRun)', labelNames: ['namespace', 'name'], registers }),
+    forecastLoad: new Gauge({ name: 'prescale_forecast_load', help: 'Forecast load at now, by quantile ("mean" for the mean forecast)', labelNames: ['namespace', 'name', 'quantile'], registers }),
+    load: new Gauge({ name: 'prescale_load', help: 'Last observed load (the scaler query)', labelNames: ['namespace', 'name'], registers }),
+    reconcileDuration: new Histogram({ name: 'prescale_reconcile_duration_seconds', help: 'Duration of one reconcile pass', buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers }),
+    actuations: new Counter({ name: 'prescale_actuations_total', help: 'Floor applications by result', labelNames: ['result'], registers }),
+    errors: new Counter({ name: 'prescale_errors_total', help: 'Faults by reason', labelNames: ['reason'], registers }),
+    prometheusDuration: new Histogram({ name: 'prescale_prometheus_request_duration_seconds', help: 'Duration of history reads from Prometheus', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers }),
+    leader: new Gauge({ name: 'prescale_leader', help: '1 while this process is the leader of its shard', registers }),
+  };
+}
