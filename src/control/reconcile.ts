@@ -26,11 +26,12 @@
 import type { Clock } from '../core/clock.js';
 import { DAY_MS, formatDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
-import type { Series } from '../core/series.js';
+import { meanInRange, type Series } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
 import { type Forecast, type ForecastOptions, type Selection, forecastSeries } from '../forecast/engine.js';
 import { describeLevelShift } from '../forecast/level-correction.js';
+import { type ForecastError, type ForecastLog, forecastError, logForecast } from './forecast-error.js';
 import { buildPlan, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
 import type { Actuator } from '../actuate/actuator.js';
 
@@ -73,6 +74,9 @@ export interface ControlState {
   /** When history was last read successfully (clock time); the operator keeps it across restarts. */
   readonly lastDataMs?: number;
   readonly applied?: AppliedFloor;
+  /** The forecasts made over the last day (each refit's mean while it was in force) and their error. */
+  readonly forecastLog?: ForecastLog;
+  readonly forecastError?: ForecastError;
   /** Consecutive passes with a fault (for status and metrics). */
   readonly failures: number;
 }
@@ -252,8 +256,10 @@ async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: Co
     // At the day boundary this refit is the day's search.
     const day = search ?? { dayMs, selection: outcome.selection };
     const plan = buildPlan(withLookBack(outcome, history, s.plan.scaleDownDelayMs), gridFloor(atMs, s.plan.minStepDurationMs), planOptions(scaler));
-    const { insufficient: _i, ...rest } = read;
-    return { state: { ...rest, search: day, forecast: outcome, forecastAtMs: atMs, plan } };
+    const { insufficient: _i, forecastError: _e, ...rest } = read;
+    const error = forecastError(state.forecastLog, history, outcome.history, atMs);
+    const forecastLog = logForecast(state.forecastLog, outcome, atMs, atMs + s.forecast.refitIntervalMs);
+    return { state: { ...rest, search: day, forecast: outcome, forecastAtMs: atMs, plan, forecastLog, ...(error ? { forecastError: error } : {}) } };
   } catch (e) {
     // A bug or a pathological series in the engine: hold, say so, and try again at the next refit.
     return { state: read, fault: { message: errorMessage(e), reason: 'ForecastFailed' } };
@@ -301,23 +307,9 @@ function withLookBack(f: Forecast, observed: Series, delayMs: number): Series {
   const back = Math.ceil(delayMs / f.stepMs);
   const values = new Float64Array(back + q.length);
   const startMs = f.startMs - back * f.stepMs;
-  for (let j = 0; j < back; j++) values[j] = meanOver(observed, startMs + j * f.stepMs, startMs + (j + 1) * f.stepMs);
+  for (let j = 0; j < back; j++) values[j] = Math.max(0, meanInRange(observed, startMs + j * f.stepMs, startMs + (j + 1) * f.stepMs) ?? 0);
   values.set(q, back);
   return { startMs, stepMs: f.stepMs, values };
-}
-
-/** Mean of the observed points in [fromMs, toMs); 0 (no need) when there are none. */
-function meanOver(s: Series, fromMs: number, toMs: number): number {
-  let sum = 0;
-  let n = 0;
-  for (let i = Math.max(0, Math.ceil((fromMs - s.startMs) / s.stepMs)); i < s.values.length && s.startMs + i * s.stepMs < toMs; i++) {
-    const v = s.values[i]!;
-    if (Number.isFinite(v)) {
-      sum += v;
-      n++;
-    }
-  }
-  return n === 0 ? 0 : Math.max(0, sum / n);
 }
 
 /** Shifts smaller than this (percent) are applied but not mentioned: they rarely change a step. */

@@ -28,3 +28,17 @@ export function countPresent(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) n++;
   return n;
 }
+
+/** Mean of the finite values of `s` at times in [fromMs, toMs), or undefined when there are none. */
+export function meanInRange(s: Series, fromMs: number, toMs: number): number | undefined {
+  let sum = 0;
+  let n = 0;
+  for (let i = Math.max(0, Math.ceil((fromMs - s.startMs) / s.stepMs)); i < s.values.length && s.startMs + i * s.stepMs < toMs; i++) {
+    const v = s.values[i]!;
+    if (Number.isFinite(v)) {
+      sum += v;
+      n++;
+    }
+  }
+  return n === 0 ? undefined : sum / n;
+}

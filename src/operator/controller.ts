@@ -19,7 +19,8 @@ import { errorMessage, isPrescaleError } from '../core/errors.js';
 import type { Series } from '../core/series.js';
 import { formatTimestamp, parseTimestampMs } from '../core/time.js';
 import { formatProblem, validateScaler, type Scaler } from '../config/scaler.js';
-import { type ControlState, initialState, reconcile, type HistoryReader } from '../control/reconcile.js';
+import type { ForecastError } from '../control/forecast-error.js';
+import { type ControlState, initialState, reconcile } from '../control/reconcile.js';
 import type { Actuator } from '../actuate/actuator.js';
 import { DryRunActuator } from '../actuate/dry-run.js';
 import { HpaFloorActuator, type HpaObject, originalOf } from '../actuate/hpa-floor.js';
@@ -179,6 +180,7 @@ export class ScalerController {
       ...(f ? { model: f.model } : {}),
       ...(r.state.forecastAtMs !== undefined ? { lastRefitTime: formatTimestamp(r.state.forecastAtMs) } : {}),
       ...(r.state.lastDataMs !== undefined ? { lastDataTime: formatTimestamp(r.state.lastDataMs) } : {}),
+      ...(r.state.forecastError ? { forecastError: forecastErrorStatus(r.state.forecastError) } : {}),
       ...(d.restore ? {} : stepsOf(d.plan, now, inForce)),
       lastDecision: { time: formatTimestamp(now), floorReplicas: inForce, reason: targetReason ?? d.reason, message: d.detail },
     });
@@ -340,6 +342,12 @@ function reasonOf(e: unknown, fallback: string): string {
   if (isPrescaleError(e, 'forbidden')) return 'Forbidden';
   if (isPrescaleError(e, 'invalid-input')) return 'InvalidSpec';
   return fallback;
+}
+
+/** Rounded for people (status is not a data store). */
+function forecastErrorStatus(e: ForecastError): ScalerStatus['forecastError'] {
+  const round = (x: number): number => Math.round(x * 1000) / 1000;
+  return { ...(e.mase !== undefined ? { mase: round(e.mase) } : {}), smape: round(e.smape), windowStart: formatTimestamp(e.windowStartMs) };
 }
 
 function lastValue(s: Series): number | undefined {

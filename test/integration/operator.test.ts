@@ -203,6 +203,25 @@ test('operator: Enforce, DryRun, 409, 403, cross-namespace target, switch to Dry
   assert.equal(await op.stop('SIGTERM'), 0);
   operator = undefined;
   assert.ok(annotated('shop', 'busy'), 'a floor stays in place when the operator stops');
+
+  // A restart rebuilds the loop from the HPA and the data: same floor, original kept, no write.
+  const busyBefore = api.get(...HPAS, 'shop', 'busy')!;
+  const decidedBefore = (api.get(...SCALERS, 'shop', 'busy')!.status as { lastDecision: { time: string } }).lastDecision.time;
+  await new Promise((r) => setTimeout(r, 1100)); // a later second, so the new decision is told apart
+  const restartedAt = Date.now();
+  operator = await startOperator(['--kubeconfig', kubeconfig, '--prometheus', prom.url]);
+  await api.waitFor(() => (api.get(...SCALERS, 'shop', 'busy')!.status as { lastDecision: { time: string } }).lastDecision.time !== decidedBefore, 60_000, 'a pass after the restart');
+  const busyAfter = api.get(...HPAS, 'shop', 'busy')!;
+  const step = (api.get(...SCALERS, 'shop', 'busy')!.status as { currentStep: { start: string; replicas: number } }).currentStep;
+  if (Date.parse(step.start) < restartedAt) {
+    assert.equal(busyAfter.metadata!.resourceVersion, busyBefore.metadata!.resourceVersion, 'the restarted operator did not write the HPA');
+  } else {
+    // A plan step began during the restart (a :00 or :30 boundary): then that step's floor, once.
+    assert.equal((busyAfter.spec as { minReplicas: number }).minReplicas, step.replicas);
+  }
+  assert.equal(busyAfter.metadata!.annotations![ANNOTATION], '2');
+  assert.equal(await operator.stop('SIGTERM'), 0);
+  operator = undefined;
 });
 
 test('operator: two replicas with --leader-elect; the leader writes, SIGKILL it and the other takes over', { timeout: 180_000 }, async () => {
