@@ -81,8 +81,11 @@ export function parseOperatorOptions(flags: RawOperatorFlags, env: Readonly<Reco
 
   const metricsAddr = hostPort(pick('metricsAddr', '--metrics-addr'), OPERATOR_DEFAULTS.metricsAddr, problems);
   const healthAddr = hostPort(pick('healthAddr', '--health-addr'), OPERATOR_DEFAULTS.healthAddr, problems);
-  if (metricsAddr && healthAddr && metricsAddr.port !== 0 && metricsAddr.port === healthAddr.port && metricsAddr.host === healthAddr.host) {
-    problems.push(`--metrics-addr and --health-addr: both are ${metricsAddr.host}:${metricsAddr.port}; give them different ports`);
+  // Every interface (0.0.0.0, ::) includes each single one: such a pair cannot both listen.
+  const overlap = (a: HostPort, b: HostPort): boolean => a.host === b.host || [a.host, b.host].some((h) => h === '0.0.0.0' || h === '::');
+  if (metricsAddr && healthAddr && metricsAddr.port !== 0 && metricsAddr.port === healthAddr.port && overlap(metricsAddr, healthAddr)) {
+    const both = metricsAddr.host === healthAddr.host ? `both are ${metricsAddr.host}:${metricsAddr.port}` : `both use port ${metricsAddr.port} on overlapping interfaces (${metricsAddr.host}, ${healthAddr.host})`;
+    problems.push(`--metrics-addr and --health-addr: ${both}; give them different ports`);
   }
 
   let leaderElect = false;
@@ -96,7 +99,7 @@ export function parseOperatorOptions(flags: RawOperatorFlags, env: Readonly<Reco
   }
   const leNs = pick('leaderElectionNamespace', '--leader-election-namespace');
   const leaderElectionNamespace = leNs.value ?? inClusterNamespace ?? 'default';
-  if (!DNS_LABEL.test(leaderElectionNamespace)) problems.push(`${leNs.from}: ${JSON.stringify(leaderElectionNamespace)} is not a namespace name`);
+  if (!DNS_LABEL.test(leaderElectionNamespace) || leaderElectionNamespace.length > 63) problems.push(`${leNs.from}: ${JSON.stringify(leaderElectionNamespace)} is not a namespace name`);
 
   const conc = pick('concurrency', '--concurrency');
   const concurrency = conc.value === undefined ? OPERATOR_DEFAULTS.concurrency : Number(conc.value);
