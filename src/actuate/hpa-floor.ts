@@ -11,7 +11,7 @@
 import type { Clock } from '../core/clock.js';
 import { PrescaleError } from '../core/errors.js';
 import type { Actuator, FloorDecision } from './actuator.js';
-import { type Kube, MERGE_PATCH, paths, retryOnConflict } from './kube.js';
+import { type Kube, MERGE_PATCH, paths, retryOnConflict, targetNotFound } from './kube.js';
 
 export const ORIGINAL_MIN_ANNOTATION = 'prescale.dev/original-min-replicas';
 
@@ -98,7 +98,9 @@ export class HpaFloorActuator implements Actuator {
     const path = paths.hpa(this.ref.namespace, this.ref.name, this.ref.apiVersion);
     const opt = signal ? { signal } : {};
     return retryOnConflict(this.clock, signal, async () => {
-      const hpa = await this.kube.request<HpaObject>({ method: 'GET', path, ...opt });
+      const hpa = await this.kube.request<HpaObject>({ method: 'GET', path, ...opt }).catch((e: unknown) => {
+        throw targetNotFound(this.description, e);
+      });
       const { patch, state } = decide(hpa, originalOf(hpa, this.description));
       if (!patch) return state;
       const body = { ...patch, metadata: { ...patch.metadata, resourceVersion: hpa.metadata?.resourceVersion } };

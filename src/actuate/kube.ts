@@ -151,3 +151,8 @@ export async function retryOnConflict<T>(clock: Clock, signal: AbortSignal | und
     }
   }
 }
+
+/** A target's 404 said in the user's words (the API path and Status text add nothing for them). */
+export function targetNotFound(description: string, e: unknown): unknown {
+  return isPrescaleError(e, 'not-found') ? new PrescaleError('not-found', `${description} not found (create it, or fix spec.target)`, { cause: e }) : e;
+}

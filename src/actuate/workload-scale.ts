@@ -7,7 +7,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Actuator, FloorDecision } from './actuator.js';
 import type { TargetRefIn, TargetState } from './hpa-floor.js';
-import { type Kube, MERGE_PATCH, paths, retryOnConflict } from './kube.js';
+import { type Kube, MERGE_PATCH, paths, retryOnConflict, targetNotFound } from './kube.js';
 
 interface ScaleObject {
   metadata?: { resourceVersion?: string };
@@ -31,7 +31,9 @@ export class WorkloadScaleActuator implements Actuator {
     const path = paths.scale(this.ref.namespace, this.kind, this.ref.name, this.ref.apiVersion);
     const opt = signal ? { signal } : {};
     this.last = await retryOnConflict(this.clock, signal, async (): Promise<TargetState> => {
-      const scale = await this.kube.request<ScaleObject>({ method: 'GET', path, ...opt });
+      const scale = await this.kube.request<ScaleObject>({ method: 'GET', path, ...opt }).catch((e: unknown) => {
+        throw targetNotFound(this.description, e);
+      });
       const current = scale.spec?.replicas ?? 0;
       if (d.restore || current >= d.floor) return { replicas: current, changed: false };
       await this.kube.request({ method: 'PATCH', path, contentType: MERGE_PATCH, body: { metadata: { resourceVersion: scale.metadata?.resourceVersion }, spec: { replicas: d.floor } }, ...opt });

@@ -20,7 +20,7 @@ import type { Series } from '../core/series.js';
 import { formatTimestamp, parseTimestampMs } from '../core/time.js';
 import { formatProblem, validateScaler, type Scaler } from '../config/scaler.js';
 import type { ForecastError } from '../control/forecast-error.js';
-import { type ControlState, initialState, reconcile } from '../control/reconcile.js';
+import { type ControlState, gridFloor, initialState, reconcile } from '../control/reconcile.js';
 import type { Actuator } from '../actuate/actuator.js';
 import { DryRunActuator } from '../actuate/dry-run.js';
 import { HpaFloorActuator, type HpaObject, originalOf } from '../actuate/hpa-floor.js';
@@ -173,7 +173,8 @@ export class ScalerController {
     // 6. Status, events, metrics.
     const targetReason = actuationError === undefined ? undefined : reasonOf(actuationError, 'ActuationFailed');
     const f = r.state.forecast;
-    const forecastOk = f !== undefined && r.state.forecastAtMs !== undefined && !d.restore && d.reason === 'PlanApplied' && d.error === undefined;
+    // The forecast is ready when this refit's forecast exists and the data is not stale (whatever became of the write).
+    const forecastOk = f !== undefined && r.state.forecastAtMs === gridFloor(now, s.forecast.refitIntervalMs) && !d.restore;
     const forecastMessage = forecastOk ? `${f!.model} forecast of ${formatTimestamp(r.state.forecastAtMs!)}` : d.detail;
     const conditions = loopConditions(d, { enforce, ...(targetReason ? { targetReason } : {}), forecastOk, forecastMessage });
     await this.writeStatus(obj, conditions, {
@@ -184,24 +185,25 @@ export class ScalerController {
       ...(d.restore ? {} : stepsOf(d.plan, now, inForce)),
       lastDecision: { time: formatTimestamp(now), floorReplicas: inForce, reason: targetReason ?? d.reason, message: d.detail },
     });
-    this.record(obj, scaler, d, inForce, enforce, targetReason, entry);
-    if (enforce && d.reason !== 'ActuationFailed' && previousFloor !== d.floor && target?.last?.changed) {
-      await this.deps.events.normal(obj, d.restore ? 'FloorRestored' : 'FloorChanged', d.restore ? `target minReplicas restored: ${d.detail}` : `floor ${previousFloor ?? '-'} -> ${inForce}: ${d.detail}`);
+    this.record(obj, scaler, { ...d, reason: targetReason ?? d.reason }, inForce, !enforce ? 'dry-run' : actuationError !== undefined ? 'failed' : !target?.last?.changed ? 'unchanged' : d.restore ? 'restored' : 'changed', entry);
+    if (enforce && actuationError === undefined && target?.last?.changed) {
+      const was = previousFloor !== undefined ? ` (was ${previousFloor})` : target.last.original !== undefined ? ` (the HPA's own minReplicas: ${target.last.original})` : '';
+      await this.deps.events.normal(obj, d.restore ? 'FloorRestored' : 'FloorChanged', d.restore ? `${target.description}: its own minReplicas ${inForce} is back: ${d.detail}` : `floor ${inForce}${was}: ${d.detail}`);
     }
     if (d.error !== undefined) await this.deps.events.warn(obj, targetReason ?? d.reason, d.detail);
     log.info({ floor: inForce, reason: targetReason ?? d.reason, model: d.model, next: formatTimestamp(r.wakeAtMs) }, d.detail);
     return Math.max(now + 1000, r.wakeAtMs);
   }
 
-  private record(obj: ScalerObject, scaler: Scaler, d: { floor: number; reason: string; forecast?: number; forecastMean?: number; error?: string }, inForce: number, enforce: boolean, targetReason: string | undefined, entry: Entry): void {
+  private record(obj: ScalerObject, scaler: Scaler, d: { reason: string; forecast?: number; forecastMean?: number; error?: string }, inForce: number, result: string, entry: Entry): void {
     const m = this.deps.metrics;
     const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
     m.floor.set(labels, inForce);
     if (d.forecast !== undefined) m.forecastLoad.set({ ...labels, quantile: String(scaler.spec.forecast.quantile) }, d.forecast);
     if (d.forecastMean !== undefined) m.forecastLoad.set({ ...labels, quantile: 'mean' }, d.forecastMean);
     if (entry.lastLoad !== undefined) m.load.set(labels, entry.lastLoad);
-    if (d.error !== undefined) m.errors.inc({ reason: targetReason ?? d.reason });
-    m.actuations.inc({ result: !enforce ? 'dry-run' : targetReason ? 'failed' : 'applied' });
+    if (d.error !== undefined) m.errors.inc({ reason: d.reason });
+    m.actuations.inc({ result });
   }
 
   private forgetMetrics(obj: ScalerObject): void {

@@ -44,7 +44,7 @@ export class ScalerInformer {
     private readonly kube: Kube,
     private readonly clock: Clock,
     namespaces: readonly string[],
-    private readonly handlers: { onChange(key: string): void; onError(message: string): void },
+    private readonly handlers: { onChange(key: string, obj: ScalerObject | undefined): void; onError(message: string): void },
   ) {
     const watch = new Watch(config);
     for (const ns of namespaces.length > 0 ? namespaces : [undefined]) {
@@ -59,7 +59,8 @@ export class ScalerInformer {
       };
       // Typed loosely by client-node (KubernetesListObject); the objects are plain JSON.
       entry.lw = new ListWatch<KubernetesObject>(path, watch, list as never, false);
-      for (const verb of ['add', 'update', 'delete'] as const) entry.lw.on(verb, (o: KubernetesObject) => handlers.onChange(keyOf(o as unknown as ScalerObject)));
+      for (const verb of ['add', 'update'] as const) entry.lw.on(verb, (o: KubernetesObject) => handlers.onChange(keyOf(o as unknown as ScalerObject), o as unknown as ScalerObject));
+      entry.lw.on('delete', (o: KubernetesObject) => handlers.onChange(keyOf(o as unknown as ScalerObject), undefined));
       entry.lw.on('error', (err: unknown) => void this.restart(entry, err));
       this.watches.push(entry);
     }

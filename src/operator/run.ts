@@ -52,9 +52,17 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
     logger.error({ key, err: errorMessage(e) }, 'reconcile pass failed');
     queue.add(key, clock.now() + 60_000);
   });
+  // Only what needs a pass: a new object, a new generation (spec), a deletion. The operator's own
+  // status and finalizer writes change neither, so they do not wake it again.
+  const seen = new Map<string, string>();
   informer = new ScalerInformer(config, kube, clock, o.namespaces, {
-    onChange: (key) => {
-      if (owned(key)) queue.add(key);
+    onChange: (key, obj) => {
+      if (!owned(key)) return;
+      const signature = obj ? `${obj.metadata.uid ?? ''}|${obj.metadata.generation ?? ''}|${obj.metadata.deletionTimestamp ?? ''}` : undefined;
+      if (signature !== undefined && seen.get(key) === signature) return;
+      if (signature === undefined) seen.delete(key);
+      else seen.set(key, signature);
+      queue.add(key);
     },
     onError: (message) => {
       metrics.errors.inc({ reason: 'WatchFailed' });
