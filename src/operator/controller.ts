@@ -125,7 +125,7 @@ export class ScalerController {
     let actuator: Actuator;
     let target: HpaFloorActuator | WorkloadScaleActuator | undefined;
     try {
-      entry.history ??= await this.historyFor(scaler, entry);
+      entry.history ??= await this.historyFor(scaler, entry, log);
       if (s.mode === 'DryRun') {
         // 4. DryRun: a floor written under Enforce goes back (the first pass after a start checks too).
         const previous = entry.wrote ?? (entry.seeded ? undefined : scaler);
@@ -213,7 +213,7 @@ export class ScalerController {
   }
 
   /** The scaler's history: its query on its Prometheus (or the default), read incrementally. */
-  private async historyFor(scaler: Scaler, entry: Entry): Promise<HistoryWindow> {
+  private async historyFor(scaler: Scaler, entry: Entry, log: Logger): Promise<HistoryWindow> {
     const s = scaler.spec;
     const ref = s.metric.prometheus?.basicAuth?.passwordSecretRef;
     let password: string | undefined;
@@ -222,7 +222,7 @@ export class ScalerController {
     } catch (e) {
       throw new PassError('MetricsUnavailable', `reading the Prometheus password from Secret ${ref!.name}: ${errorMessage(e)}`);
     }
-    const source = prometheusSourceFor(scaler, { ...(this.deps.defaultPrometheus ? { url: this.deps.defaultPrometheus } : {}), ...(password !== undefined ? { password } : {}) }, { clock: this.deps.clock, logger: this.deps.logger });
+    const source = prometheusSourceFor(scaler, { ...(this.deps.defaultPrometheus ? { url: this.deps.defaultPrometheus } : {}), ...(password !== undefined ? { password } : {}) }, { clock: this.deps.clock, logger: log });
     const timed: MetricSource = {
       description: source.description,
       fetchRange: async (fromMs, toMs, stepMs, signal) => {
