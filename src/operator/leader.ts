@@ -83,7 +83,7 @@ export class LeaderElector {
           this.leading = true;
           cb.onStartedLeading();
         }
-      } else if (this.leading && this.clock.now() - this.lastRenewMs > renewDeadlineMs) {
+      } else if (this.leading && this.clock.now() - this.lastRenewMs >= renewDeadlineMs) {
         this.leading = false;
         cb.onStoppedLeading();
         return;
@@ -98,6 +98,12 @@ export class LeaderElector {
   private async tryAcquireOrRenew(cb: LeaderCallbacks): Promise<boolean> {
     const now = this.clock.now();
     const path = paths.lease(this.lease.namespace, this.lease.name);
+    // A hung request must not keep a leader leading past its renew deadline (another candidate may
+    // take over after the lease duration): a leader's attempt ends by lastRenew + renewDeadline
+    // (client-go runs renewals under a context with that timeout), a candidate's within renewDeadline.
+    // Wall-clock, as every I/O timeout.
+    const budget = this.leading ? this.lastRenewMs + this.timings.renewDeadlineMs - now : this.timings.renewDeadlineMs;
+    const signal = AbortSignal.timeout(Math.max(1, budget));
     const mine: LeaseSpec = {
       holderIdentity: this.identity,
       leaseDurationSeconds: Math.ceil(this.timings.leaseDurationMs / 1000),
@@ -108,10 +114,10 @@ export class LeaderElector {
     try {
       let current: Lease;
       try {
-        current = await this.kube.request<Lease>({ method: 'GET', path });
+        current = await this.kube.request<Lease>({ method: 'GET', path, signal });
       } catch (e) {
         if (!isPrescaleError(e, 'not-found')) throw e;
-        await this.kube.request({ method: 'POST', path: paths.lease(this.lease.namespace), body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { ...this.lease }, spec: mine } });
+        await this.kube.request({ method: 'POST', path: paths.lease(this.lease.namespace), body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { ...this.lease }, spec: mine }, signal });
         return this.renewed(now);
       }
       const spec = current.spec ?? {};
@@ -124,7 +130,7 @@ export class LeaderElector {
         holder === this.identity
           ? { ...spec, renewTime: mine.renewTime, leaseDurationSeconds: mine.leaseDurationSeconds }
           : { ...mine, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
-      await this.kube.request({ method: 'PUT', path, body: { ...current, spec: next } });
+      await this.kube.request({ method: 'PUT', path, body: { ...current, spec: next }, signal });
       return this.renewed(now);
     } catch (e) {
       // A 409 means another candidate wrote first: not an error worth reporting.
@@ -142,11 +148,13 @@ export class LeaderElector {
   private async release(): Promise<void> {
     this.leading = false;
     const path = paths.lease(this.lease.namespace, this.lease.name);
+    // Bounded like a renewal: an unreachable API server must not hold up the shutdown.
+    const signal = AbortSignal.timeout(this.timings.renewDeadlineMs);
     try {
-      const current = await this.kube.request<Lease>({ method: 'GET', path });
+      const current = await this.kube.request<Lease>({ method: 'GET', path, signal });
       if (current.spec?.holderIdentity !== this.identity) return;
       const now = microTime(this.clock.now());
-      await this.kube.request({ method: 'PUT', path, body: { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now } } });
+      await this.kube.request({ method: 'PUT', path, body: { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now } }, signal });
     } catch {
       // Best effort: the lease expires by itself.
     }
