@@ -34,10 +34,14 @@ export const keyOf = (o: { metadata: { namespace?: string; name: string } }): st
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
+/** A failure this long after the previous one starts the backoff over (client-go's reflector: 2 min). */
+const BACKOFF_RESET_MS = 2 * 60_000;
 
 export class ScalerInformer {
-  private readonly watches: Array<{ lw: ListWatch<KubernetesObject>; synced: boolean; failures: number }> = [];
+  private readonly watches: Array<{ lw: ListWatch<KubernetesObject>; synced: boolean; failures: number; lastFailureMs: number }> = [];
   private stopped = false;
+  /** Aborted by stop(): cancels restarts waiting out their backoff (their timers would keep a stopping process alive). */
+  private readonly stopping = new AbortController();
 
   constructor(
     config: KubeConfig,
@@ -49,7 +53,7 @@ export class ScalerInformer {
     const watch = new Watch(config);
     for (const ns of namespaces.length > 0 ? namespaces : [undefined]) {
       const path = paths.scalers(ns);
-      const entry = { lw: undefined as unknown as ListWatch<KubernetesObject>, synced: false, failures: 0 };
+      const entry = { lw: undefined as unknown as ListWatch<KubernetesObject>, synced: false, failures: 0, lastFailureMs: -Infinity };
       const list = async (): Promise<ScalerList> => {
         const l = await this.kube.request<ScalerList>({ method: 'GET', path });
         entry.failures = 0;
@@ -93,16 +97,25 @@ export class ScalerInformer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await Promise.all(this.watches.map((w) => w.lw.stop()));
   }
 
-  private async restart(entry: { lw: ListWatch<KubernetesObject>; failures: number }, err: unknown): Promise<void> {
+  private async restart(entry: { lw: ListWatch<KubernetesObject>; failures: number; lastFailureMs: number }, err: unknown): Promise<void> {
     if (this.stopped) return;
+    // A watch resumed from its resourceVersion does not list again (where failures are reset), so a
+    // watch that ran well for a while starts over at the shortest backoff.
+    const now = this.clock.now();
+    if (now - entry.lastFailureMs > BACKOFF_RESET_MS) entry.failures = 0;
+    entry.lastFailureMs = now;
     entry.failures++;
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (entry.failures - 1));
     this.handlers.onError(`watching PredictiveScalers failed (${errorMessage(err)}); restarting in ${delay} ms`);
-    await this.clock.sleep(delay);
-    if (!this.stopped) await entry.lw.start().catch((e: unknown) => this.handlers.onError(`restarting the watch: ${errorMessage(e)}`));
+    const waited = await this.clock.sleep(delay, this.stopping.signal).then(
+      () => true,
+      () => false,
+    );
+    if (waited && !this.stopped) await entry.lw.start().catch((e: unknown) => this.handlers.onError(`restarting the watch: ${errorMessage(e)}`));
   }
 }
 
