@@ -8,8 +8,13 @@ import { readFileSync } from 'node:fs';
 import { KubeClient } from '../actuate/kube.js';
 import { OPERATOR_ENV, parseOperatorOptions, type RawOperatorFlags } from '../operator/options.js';
 import { restoreAll } from '../operator/restore.js';
-import { loadKubeConfig, runOperator } from '../operator/run.js';
 import { createLogger } from '../telemetry/logger.js';
+
+/**
+ * src/operator/run.ts brings @kubernetes/client-node, about 3 s to load: imported when a command
+ * needs it, so that the other commands (and bad options) do not wait for it.
+ */
+const operatorRuntime = (): Promise<typeof import('../operator/run.js')> => import('../operator/run.js');
 
 /** The service account's namespace when running in a pod (the default lease namespace). */
 function inClusterNamespace(): string | undefined {
@@ -25,6 +30,7 @@ export async function runOperatorCommand(flags: RawOperatorFlags): Promise<void>
   if (!parsed.ok) throw invalidInput(parsed.problems.join('\n'));
   const o = parsed.options;
   const logger = createLogger({ level: o.logLevel, name: 'prescale-operator' });
+  const { runOperator } = await operatorRuntime();
   const shutdown = new AbortController();
   const stop = (signal: string): void => {
     if (shutdown.signal.aborted) return;
@@ -38,6 +44,7 @@ export async function runOperatorCommand(flags: RawOperatorFlags): Promise<void>
 
 export async function runRestoreCommand(flags: { kubeconfig?: string; namespace?: string[] }, out: NodeJS.WritableStream): Promise<void> {
   const file = flags.kubeconfig ?? (process.env[OPERATOR_ENV.kubeconfig] || undefined);
+  const { loadKubeConfig } = await operatorRuntime();
   const kube = new KubeClient(loadKubeConfig(file));
   const r = await restoreAll(kube, systemClock, flags.namespace ?? []);
   for (const line of r.restored) out.write(`restored ${line}\n`);

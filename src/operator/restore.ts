@@ -21,7 +21,14 @@ export async function restoreAll(kube: Kube, clock: Clock, namespaces: readonly 
   const restored: string[] = [];
   const failed: Array<{ hpa: string; error: string }> = [];
   for (const ns of namespaces.length > 0 ? namespaces : [undefined]) {
-    const list = await kube.request<HpaList>({ method: 'GET', path: paths.hpas(ns) });
+    let list: HpaList;
+    try {
+      list = await kube.request<HpaList>({ method: 'GET', path: paths.hpas(ns) });
+    } catch (e) {
+      // A namespace that cannot be listed fails alone, as one HPA does.
+      failed.push({ hpa: `${ns ?? '*'}/*`, error: errorMessage(e) });
+      continue;
+    }
     for (const hpa of list.items ?? []) {
       const name = hpa.metadata?.name;
       const namespace = hpa.metadata?.namespace;

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, invalidInput } from '../core/errors.js';
 import { KubeClient } from '../actuate/kube.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createOperatorMetrics } from '../telemetry/metrics.js';
@@ -32,8 +32,14 @@ export interface OperatorDeps {
 /** Loads the kubeconfig: the file given (flag or KUBECONFIG), else the in-cluster service account. */
 export function loadKubeConfig(file: string | undefined): KubeConfig {
   const kc = new KubeConfig();
-  if (file !== undefined) kc.loadFromFile(file);
-  else kc.loadFromCluster();
+  if (file !== undefined) {
+    try {
+      kc.loadFromFile(file);
+    } catch (e) {
+      // A wrong path or a broken file is bad input (exit 2), named like every other file.
+      throw invalidInput(`kubeconfig ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(e)}`, e);
+    }
+  } else kc.loadFromCluster();
   return kc;
 }
 
