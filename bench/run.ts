@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, printed as Markdown tables (for BENCHMARKS.md) and saved as
- * JSON in bench/results.json. Select parts with arguments: `npm run bench -- accuracy speed`.
+ * JSON in bench/results.json. Select parts with arguments: `npm run bench -- accuracy speed`
+ * (parts: accuracy, speed, prometheus, sanity, scaling).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { type CoverageOverDays, type Score, type TraceCoverage, benchAccuracy, benchSpeed, coverageAllTraces, coverageOverDays, inCoverageTarget } from './accuracy.js';
 import { benchPrometheus } from './prometheus.js';
 import { benchScaling, scalingTables } from './scaling.js';
+import { benchSanity } from './sanity.js';
 import { median } from '../src/forecast/linalg.js';
 
 const root = join(import.meta.dirname, '..');
@@ -106,6 +108,16 @@ if (want('prometheus')) {
   console.log('| measure | ms | target |\n|---|---:|---|');
   console.log(`| cold read of 28 days (median) | ${f(p.coldMs, 0)} | < 1500 |`);
   console.log(`| incremental tick (median) | ${f(p.tickMs, 1)} | < 20 |`);
+}
+
+if (want('sanity')) {
+  const rows = await benchSanity(fixtures);
+  results.sanity = rows;
+  const total = rows.reduce((a, r) => a + r.over, 0);
+  console.log('\n### Forecast sanity: every daily origin of every bundled trace (a week of history or more, up to 35 days, auto, 1 day ahead)\n');
+  console.log('| trace | origins | p90 > 1.5x training max | worst p90 / training max | at | model |\n|---|---:|---:|---:|---|---|');
+  for (const r of rows) console.log(`| ${r.trace} | ${r.origins} | ${r.over} | ${f(r.worst, 2)} | ${r.worstAt} | ${r.worstModel} |`);
+  console.log(`\n- ${total} of ${rows.reduce((a, r) => a + r.origins, 0)} forecasts over 1.5x their training window's max: ${total === 0 ? 'target met' : 'TARGET MISSED'}`);
 }
 
 if (want('scaling')) {

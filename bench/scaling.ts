@@ -86,6 +86,8 @@ export interface ScalingRow {
   policies: Record<PolicyName, PolicyFigures>;
   /** Wall time of runPolicies for this trace, s. */
   seconds: number;
+  /** Ticks whose planning-quantile forecast exceeded 1.5x the highest load seen so far. */
+  insaneTicks: number;
 }
 
 export interface Target {
@@ -184,6 +186,7 @@ export async function benchScaling(fixtures: string, opts: ScalingOptions = {}):
       oracleReplicaHours: get('predictive').oracleReplicaHours,
       policies,
       seconds,
+      insaneTicks: insaneTicks(run.predictive.rows, load),
     });
     const pr = policies.predictive;
     log(`${trace}: ${seconds.toFixed(1)} s; predictive ${pr.shortfallPct.toFixed(3)}% short, ${pr.costVsOracle.toFixed(3)}x oracle; hpa ${policies.hpa.shortfallPct.toFixed(3)}% short`);
@@ -358,20 +361,33 @@ const f = (v: number, d: number): string => (Number.isFinite(v) ? v.toFixed(d) :
 const stepText = (ms: number): string => formatDuration(ms);
 
 /** The per-trace table, medians, skipped traces, the replay timing and each target's verdict, as Markdown. */
+/** Ticks of a replay whose forecast exceeds 1.5x the highest load observed up to that tick. */
+export function insaneTicks(rows: ReadonlyArray<{ atMs: number; forecast: number }>, load: Series): number {
+  let seen = -Infinity;
+  let k = 0;
+  let n = 0;
+  for (const r of rows) {
+    const upTo = Math.floor((r.atMs - load.startMs) / load.stepMs);
+    for (; k <= upTo && k < load.values.length; k++) if (load.values[k]! > seen) seen = load.values[k]!;
+    if (r.forecast > 1.5 * seen) n++;
+  }
+  return n;
+}
+
 export function scalingTables(b: ScalingBench): string {
   const out: string[] = [];
   const cols = POLICIES.flatMap((p) => [`${p} short %`, `${p} short rm`, `${p} cost×`, `${p} events`]);
   out.push(
     `\n#### Scaling from day 8 (${basename(b.scaler)}, perReplica = p95 / ${REPLICAS_AT_P95}, pods ready 5 min after the request)\n`,
-    `| trace | step | days | perReplica | ${cols.join(' | ')} | cut vs hpa | perfect cut vs hpa |`,
-    `|---|---|---:|---:|${cols.map(() => '---:').join('|')}|---:|---:|`,
+    `| trace | step | days | perReplica | ${cols.join(' | ')} | cut vs hpa | perfect cut vs hpa | p90 > 1.5x max seen |`,
+    `|---|---|---:|---:|${cols.map(() => '---:').join('|')}|---:|---:|---:|`,
   );
   const cells = (x: PolicyFigures) => [f(x.shortfallPct, 3), f(x.shortfallReplicaMinutes, 0), f(x.costVsOracle, 3), f(x.scalingEvents, 0)];
   for (const r of b.rows) {
     const name = worseThanHpa(r) ? `${r.trace} (worse than hpa)` : r.trace;
-    out.push(`| ${name} | ${stepText(r.stepMs)} | ${f(r.days, 1)} | ${Number(r.perReplica.toPrecision(4))} | ${POLICIES.flatMap((p) => cells(r.policies[p])).join(' | ')} | ${f(100 * cutVsHpa(r), 1)} % | ${f(100 * cutVsHpa(r, 'perfect'), 1)} % |`);
+    out.push(`| ${name} | ${stepText(r.stepMs)} | ${f(r.days, 1)} | ${Number(r.perReplica.toPrecision(4))} | ${POLICIES.flatMap((p) => cells(r.policies[p])).join(' | ')} | ${f(100 * cutVsHpa(r), 1)} % | ${f(100 * cutVsHpa(r, 'perfect'), 1)} % | ${r.insaneTicks} |`);
   }
-  out.push(`| **median** | | | | ${POLICIES.flatMap((p) => cells(b.medians[p])).join(' | ')} | ${f(100 * b.medianCutVsHpa, 1)} % | ${f(100 * b.medianPerfectCutVsHpa, 1)} % |`);
+  out.push(`| **median** | | | | ${POLICIES.flatMap((p) => cells(b.medians[p])).join(' | ')} | ${f(100 * b.medianCutVsHpa, 1)} % | ${f(100 * b.medianPerfectCutVsHpa, 1)} % | ${b.rows.reduce((a, r) => a + r.insaneTicks, 0)} (total) |`);
   out.push(
     '',
     '`short %`: shortfall as % of demand; `short rm`: shortfall in replica-minutes; `cost×`: ready replica-hours / the oracle\'s; `events`: changes of the desired count.',

@@ -159,7 +159,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   } else if (step !== undefined && plan && f) {
     // During a fault the floor in force holds: no step down until fresh data returns.
     const holding = degraded && step.replicas < held;
-    const detail = holding ? `holding ${held} replicas until fresh data (the plan of ${formatTimestamp(next.forecastAtMs!)} says ${step.replicas})` : step.reason.detail + levelNote(f, next.forecastAtMs!);
+    const detail = holding ? `holding ${held} replicas until fresh data (the plan of ${formatTimestamp(next.forecastAtMs!)} says ${step.replicas})` : step.reason.detail + levelNote(f, next.forecastAtMs!) + envelopeNote(f, step.reason.load);
     const q = quantileValues(f);
     decision = {
       atMs: nowMs,
@@ -319,6 +319,23 @@ const LEVEL_NOTE_MIN_PCT = 5;
 function levelNote(f: Forecast, refitAtMs: number): string {
   const shift = describeLevelShift(f.levelCorrection, f.stepMs, LEVEL_NOTE_MIN_PCT);
   return shift === undefined ? '' : `; the ${formatTimestamp(refitAtMs)} refit shifted the forecast ${shift} (fading over hours)`;
+}
+
+/**
+ * Says so when the forecast was kept inside what its history supports (forecast/envelope.ts): a
+ * model dropped, the mean clipped, or the planning quantile capped where this step's value came from.
+ */
+function envelopeNote(f: Forecast, stepLoad: number | undefined): string {
+  const e = f.envelope;
+  if (!e) return '';
+  const parts: string[] = [];
+  if (e.dropped.length > 0) {
+    const which = e.dropped.map((d) => `${d.model} (${d.excess.toFixed(1)}x the bound)`).join(', ');
+    parts.push(`${which} left it and ${e.dropped.length > 1 ? 'were' : 'was'} dropped${e.fallback ? ` for ${e.fallback}` : ''}`);
+  }
+  const capped = e.clippedMean > 0 || (stepLoad !== undefined && stepLoad >= e.upper * (1 - 1e-9));
+  if (capped) parts.push(`capped at ${Number(e.upper.toPrecision(6))}, the history's highest load${e.upper > 0 ? ' plus its trend' : ''}`);
+  return parts.length === 0 ? '' : `; forecast kept within its history: ${parts.join('; ')}`;
 }
 
 /** The planner's options from a spec (also what the scaling benchmark's perfect-forecast reference plans with). */

@@ -20,6 +20,7 @@ import { CleanFlag, cleanSeries } from './clean.js';
 import { applyLevelShift, type LevelShift, tailLevelShift, tailSteps } from './level-correction.js';
 import { allModels } from './registry.js';
 import { detectSeasonality, periodsInSteps } from './seasonality.js';
+import { type Envelope, clipTo, envelopeOf, excess, upperAt } from './envelope.js';
 import type { InsufficientHistory, Model, ModelContext, ModelFit } from './types.js';
 
 const EXCLUDED_FLAG = CleanFlag.excluded;
@@ -145,6 +146,18 @@ export interface Forecast {
   readonly modelMean: Float64Array;
   /** The cleaned history at the working step, ending one step before `startMs`. */
   readonly history: Series;
+  /**
+   * Present when the forecast was kept inside what its history supports (envelope.ts): the chosen
+   * models dropped (with how far out they went, a ratio to the bound), the seasonal naive that took
+   * over when none was left, how many mean and band points were clipped, and the bound at the end.
+   */
+  readonly envelope?: {
+    readonly dropped: ReadonlyArray<{ readonly model: string; readonly excess: number }>;
+    readonly fallback?: string;
+    readonly clippedMean: number;
+    readonly clippedBands: number;
+    readonly upper: number;
+  };
 }
 
 export type ForecastOutcome = Forecast | InsufficientHistory;
@@ -155,7 +168,18 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
   const working = toWorkingResolution(trimmed, opts.workingStepMs ?? DEFAULT_WORKING_STEP_MS);
   const short = checkHistory(working);
   if (short) return short;
-  return forecastWorking(working, opts, fineLoad(trimmed, working));
+  return forecastWorking(working, opts, fineLoad(trimmed, working), envelopeOf(observedOnly(trimmed, opts.excluded), trimmed.stepMs, working.stepMs));
+}
+
+/** The series' values with user-excluded windows as gaps (a load test does not widen the envelope). */
+function observedOnly(s: Series, excluded: readonly ExcludedWindow[] | undefined): Float64Array {
+  const values = s.values.slice();
+  for (const w of excluded ?? []) {
+    const from = Math.max(0, Math.ceil((w.fromMs - s.startMs) / s.stepMs));
+    const to = Math.min(values.length, Math.ceil((w.toMs - s.startMs) / s.stepMs));
+    if (to > from) values.fill(NaN, from, to);
+  }
+  return values;
 }
 
 /** The observed load at the input's step, aligned with the working grid (see FineLoad). */
@@ -167,7 +191,7 @@ export function fineLoad(input: Series, working: Series): FineLoad | undefined {
 }
 
 /** forecastSeries on history already at the working resolution and long enough. */
-function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad): ForecastOutcome {
+function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad, envelope?: Envelope): ForecastOutcome {
   // A reused selection brings its periods: detection runs with the model search. (If the selection
   // then cannot be reused after all, the whole forecast runs again without it, below.)
   const spanMs = working.values.length * working.stepMs;
@@ -191,23 +215,29 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
     opts.reuse && compatible(opts.reuse, ctx, periodsMs) && opts.reuse.models.every((name) => candidates.some((m) => m.name === name)) ? opts.reuse : undefined;
   if (reusePeriods && !reusable) {
     const { reuse: _stale, ...fresh } = opts;
-    return forecastWorking(working, fresh, fine);
+    return forecastWorking(working, fresh, fine, envelope);
   }
   const truth = observedLoad(working.values, clean.flags);
   const found = reusable ?? select(candidates, y, truth, ctx, h, opts.quantiles ?? [], fine);
   const chosen = candidates.filter((m) => found.models.includes(m.name));
   // A new search's parameters are refined on the whole history; a reused selection's are used as they are.
   const fits = chosen.map((m) => runModel(m, y, h, withParams(ctx, found.params[m.name], !reusable)));
-  const mean = combine(fits.map((f) => f.forecast));
   const selection: Selection = reusable ?? { ...found, params: paramsOf(chosen, fits) };
+  // Members whose forecast leaves what the history supports sit this refit out (envelope.ts).
+  const sane = keepSane(chosen, fits, y, h, ctx, envelope);
+  const mean = combine(sane.fits.map((f) => f.forecast));
   const modelMean = mean.slice();
   // The previous forecast is only comparable when it came from the same selection (models and parameters).
-  const level = opts.levelCorrection === false ? undefined : nearTermLevelShift(chosen, y, truth, ctx, selection, reusable ? opts.previous : undefined);
+  const level = opts.levelCorrection === false ? undefined : nearTermLevelShift(sane.models, y, truth, ctx, selection, reusable && sane.dropped.length === 0 ? opts.previous : undefined);
   applyLevelShift(mean, level?.shift ?? 0, working.stepMs);
   const levelCorrection = level?.relative ?? 0;
   const nonNegative = allNonNegative(y);
   if (nonNegative) clampAtZero(mean);
+  const clipped = envelope ? clipTo(envelope, mean) : 0;
   const quantiles = quantileForecasts(mean, opts.quantiles ?? [], selection, nonNegative);
+  // The bands are bounded likewise (clipping is monotone, so quantiles stay ordered).
+  let bandsClipped = 0;
+  if (envelope) for (const q of quantiles) bandsClipped += clipTo(envelope, q.values);
   const startMs = working.startMs + working.values.length * working.stepMs;
   return {
     kind: 'forecast',
@@ -215,14 +245,50 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
     stepMs: working.stepMs,
     mean,
     quantiles,
-    model: selection.models.join('+'),
+    model: sane.models.map((m) => m.name).join('+'),
     periodsMs,
     selection,
     cleaned: clean.counts,
     levelCorrection,
     modelMean,
     history: { startMs: working.startMs, stepMs: working.stepMs, values: y },
+    ...(envelope && (sane.dropped.length > 0 || clipped + bandsClipped > 0)
+      ? { envelope: { dropped: sane.dropped, ...(sane.fallback ? { fallback: sane.fallback } : {}), clippedMean: clipped, clippedBands: bandsClipped, upper: upperAt(envelope, h - 1) } }
+      : {}),
   };
+}
+
+/** A mean forecast more than this far outside the envelope (ratio to the bound) drops its model; less is clipped. */
+const DROP_EXCESS = 1.1;
+/** What takes over when every chosen model left the envelope: the same time a week (else a day) before. */
+const FALLBACKS = ['seasonal-naive-week', 'seasonal-naive-day'];
+
+/** The chosen models and fits that stay inside the envelope, and the ones dropped with how far out they went. */
+function keepSane(
+  chosen: readonly Model[],
+  fits: readonly ModelFit[],
+  y: Float64Array,
+  h: number,
+  ctx: ModelContext,
+  envelope: Envelope | undefined,
+): { models: Model[]; fits: ModelFit[]; dropped: Array<{ model: string; excess: number }>; fallback?: string } {
+  if (!envelope) return { models: [...chosen], fits: [...fits], dropped: [] };
+  const models: Model[] = [];
+  const kept: ModelFit[] = [];
+  const dropped: Array<{ model: string; excess: number }> = [];
+  chosen.forEach((m, i) => {
+    const x = excess(envelope, fits[i]!.forecast);
+    if (x > DROP_EXCESS) dropped.push({ model: m.name, excess: x });
+    else {
+      models.push(m);
+      kept.push(fits[i]!);
+    }
+  });
+  if (models.length > 0) return { models, fits: kept, dropped };
+  const all = allModels();
+  const fallback = FALLBACKS.map((name) => all.find((m) => m.name === name)).find((m) => m !== undefined && m.minHistory(ctx) <= y.length);
+  if (!fallback) return { models: [...chosen], fits: [...fits], dropped: [] }; // nothing safer to run: clipped below
+  return { models: [fallback], fits: [runModel(fallback, y, h, ctx)], dropped, fallback: fallback.name };
 }
 
 /**
