@@ -4,6 +4,9 @@
  * - hpa: the HPA alone;
  * - last-week: the "same time last week" floor (the Grafana Mimir production pattern): at t the
  *   floor covers last week's highest load over [t - 1w, t - 1w + 30 min], i.e. 30 minutes ahead;
+ * - perfect-foresight: the floor a perfect forecast would set with the pods' lead time,
+ *   ceil(max load over [t, t + leadTime] / perReplica) at every instant, under the same HPA: the
+ *   honest reference for a floor's cost (no floor with a lead time can reach the oracle);
  * - oracle: perfect foresight, ceil(load / perReplica) ready at every instant (scored, not simulated).
  */
 import { MINUTE_MS, WEEK_MS } from '../core/duration.js';
@@ -37,13 +40,37 @@ export async function runPolicies(scaler: Scaler, source: MetricSource, load: Se
   const lastWeekFloor = lastWeekFloorAt(load, scaler);
   const lastWeek = simulate(scaler, load, range, lastWeekFloor);
   const predictiveScore = score(predictive.trace);
+  const perfectFloor = perfectForesightFloorAt(load, scaler);
+  const perfect = simulate(scaler, load, range, perfectFloor);
   return {
     predictive,
     policies: [
       { name: 'predictive', trace: predictive.trace, score: predictiveScore, floorAt: predictive.floorAt },
       { name: 'hpa', trace: hpa, score: score(hpa) },
       { name: 'last-week', trace: lastWeek, score: score(lastWeek), floorAt: (t) => lastWeekFloor(t) ?? s.minReplicas },
+      { name: PERFECT_FORESIGHT, trace: perfect, score: score(perfect), floorAt: perfectFloor },
     ],
+  };
+}
+
+export const PERFECT_FORESIGHT = 'perfect-foresight';
+
+/**
+ * The perfect-foresight floor: clamp(ceil(max load over [t, t + leadTime] / perReplica), min, max),
+ * from the load that actually came (samples at times in [t - step, t + leadTime], so the sample in
+ * force at t counts). Gaps count as no load.
+ */
+export function perfectForesightFloorAt(load: Series, scaler: Scaler): (tMs: number) => number {
+  const s = scaler.spec;
+  return (tMs) => {
+    const from = Math.max(0, Math.floor((tMs - load.startMs) / load.stepMs));
+    const to = Math.min(load.values.length - 1, Math.floor((tMs + s.plan.leadTimeMs - load.startMs) / load.stepMs));
+    let max = 0;
+    for (let i = from; i <= to; i++) {
+      const v = load.values[i]!;
+      if (v > max) max = v;
+    }
+    return clampInt(replicasFor(max, s.capacity.perReplica), s.minReplicas, s.maxReplicas);
   };
 }
 

@@ -49,7 +49,7 @@ const DAY_MS = 86_400_000;
 
 /** Fixed colours for the usual policies (colour-blind-friendly hues), then a palette for others. */
 const POLICY_COLOURS: Record<string, string> = {
-  predictive: '#1d4ed8', hpa: '#e8590c', 'last-week': '#9333ea', oracle: '#15803d',
+  predictive: '#1d4ed8', hpa: '#e8590c', 'last-week': '#9333ea', oracle: '#15803d', 'perfect-foresight': '#0f766e',
 };
 const EXTRA_COLOURS = ['#c2185b', '#0f766e', '#a16207', '#475569', '#6d28d9', '#b91c1c'];
 const LOAD_FILL = '#e5e7eb';

@@ -10,7 +10,7 @@ import { invalidInput } from '../core/errors.js';
 import { loadScalerFile } from '../config/load.js';
 import { type AccuracyScore, rollingOrigins, scoreModel } from '../backtest/accuracy.js';
 import { type PolicyRow, oracleRow } from '../backtest/oracle.js';
-import { runPolicies } from '../backtest/policies.js';
+import { PERFECT_FORESIGHT, runPolicies } from '../backtest/policies.js';
 import { renderReport, type TraceReport } from '../backtest/report.js';
 import { settingsOf, traceReport } from '../backtest/report-data.js';
 import { MODEL_NAMES } from '../forecast/registry.js';
@@ -85,9 +85,12 @@ function formatResults(results: BacktestResult[], quantile: number): string {
   for (const r of results) {
     lines.push(`${r.input}`, `  forecast accuracy (rolling origin, 1 day ahead)   MASE   sMAPE%  p${Math.round(quantile * 100)} coverage`);
     for (const a of r.accuracy) lines.push(`    ${a.method.padEnd(44)} ${f(a.mase, 3).padStart(6)} ${f(a.smape, 1).padStart(7)} ${f(a.coverage, 3).padStart(12)}`);
-    lines.push(`  scaling (from day 8)   shortfall rm   shortfall%   under-min   replica-h   vs-oracle   events`);
+    // Cost against the perfect-foresight floor: what a perfect forecast costs with the pods' lead time.
+    const perfect = r.scaling.find((s) => s.policy === PERFECT_FORESIGHT)?.costReplicaHours;
+    lines.push(`  scaling (from day 8)   shortfall rm   shortfall%   under-min   replica-h   vs-oracle   vs-perfect   events`);
     for (const s of r.scaling) {
-      lines.push(`    ${s.policy.padEnd(18)} ${f(s.shortfallReplicaMinutes, 0).padStart(14)} ${f(s.shortfallPct, 3).padStart(12)} ${f(s.underMinutes, 0).padStart(11)} ${f(s.costReplicaHours, 0).padStart(11)} ${f(s.costVsOracle, 3).padStart(11)} ${String(s.scalingEvents).padStart(8)}`);
+      const vsPerfect = perfect ? s.costReplicaHours / perfect : NaN;
+      lines.push(`    ${s.policy.padEnd(18)} ${f(s.shortfallReplicaMinutes, 0).padStart(14)} ${f(s.shortfallPct, 3).padStart(12)} ${f(s.underMinutes, 0).padStart(11)} ${f(s.costReplicaHours, 0).padStart(11)} ${f(s.costVsOracle, 3).padStart(11)} ${f(vsPerfect, 3).padStart(12)} ${String(s.scalingEvents).padStart(8)}`);
     }
     lines.push('');
   }

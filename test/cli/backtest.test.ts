@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { type CliResult, DAY_MS, MINUTE_MS, ROOT, fixtureRows, linesOf, quantile, runCli, scalerName, tempDir, writeSeries } from './run-cli.js';
 
 const MODELS = ['auto', 'seasonal-naive-day', 'seasonal-naive-week', 'holt-winters', 'fft', 'regression', 'mstl'];
-const POLICIES = ['predictive', 'hpa', 'last-week', 'oracle'];
+const POLICIES = ['predictive', 'hpa', 'last-week', 'perfect-foresight', 'oracle'];
 
 // Ten days at 5 minutes: a week of warm-up, then three scored days.
 const slice = fixtureRows('uk_academic_net_5min.csv').slice(0, 10 * 288);
