@@ -14,16 +14,23 @@ import { pause, requestsTo, scaler, withKube, type KubeFixture } from './kube-fi
 const PS = 'prescale.dev/v1alpha1';
 const ALL = '/apis/prescale.dev/v1alpha1/predictivescalers';
 
-/** The system clock, except that restart backoffs are recorded and slept for at most 20 ms, and the test can move `now` ahead. */
+/** The system clock, except that restart backoffs are recorded (and whether they ended) and slept for at most `maxRealMs`, and the test can move `now` ahead. */
 class BackoffClock implements Clock {
   offsetMs = 0;
-  readonly sleeps: Array<{ ms: number; signal?: AbortSignal }> = [];
+  readonly sleeps: Array<{ ms: number; signal?: AbortSignal; settled: boolean }> = [];
+  constructor(private readonly maxRealMs = 20) {}
   now(): number {
     return Date.now() + this.offsetMs;
   }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    this.sleeps.push({ ms, ...(signal ? { signal } : {}) });
-    return systemClock.sleep(Math.min(ms, 20), signal);
+    const entry = { ms, ...(signal ? { signal } : {}), settled: false };
+    this.sleeps.push(entry);
+    const p = systemClock.sleep(Math.min(ms, this.maxRealMs), signal);
+    p.then(
+      () => (entry.settled = true),
+      () => (entry.settled = true),
+    );
+    return p;
   }
 }
 
@@ -220,21 +227,22 @@ describe('ScalerInformer', () => {
     });
   });
 
-  test('stop() cancels a pending restart', async () => {
+  test('stop() cancels a restart waiting out its backoff, so no timer keeps a stopping process alive', async () => {
     await withKube(async (k) => {
-      const clock = new BackoffClock();
+      const clock = new BackoffClock(Infinity); // real backoff times
       const informer = new ScalerInformer(k.config, k.kube, clock, [], { onChange: () => undefined, onError: () => undefined });
       await informer.start();
       await k.api.waitFor(() => k.api.openWatches === 1, 2000, 'the watch');
-      k.api.deny({ verb: 'watch', group: 'prescale.dev', resource: 'predictivescalers' });
       k.api.cutWatches();
-      await k.api.waitFor(() => clock.sleeps.length >= 3, 3000, 'restarts');
+      await k.api.waitFor(() => clock.sleeps.length === 1, 2000, 'the restart backoff');
+      assert.equal(clock.sleeps[0]!.ms, 500);
       await informer.stop();
-      const last = clock.sleeps.at(-1)!;
-      assert.equal(last.signal?.aborted, true, 'the backoff sleep is cancelled, so no timer keeps a stopping process alive');
+      await pause(20);
+      assert.equal(clock.sleeps[0]!.settled, true, 'the 500 ms backoff ended with stop()');
       const count = watches(k).length;
-      await pause(100);
+      await pause(600);
       assert.equal(watches(k).length, count, 'no watch after stop');
+      assert.equal(k.api.openWatches, 0);
     });
   });
 });
