@@ -48,8 +48,6 @@ const ERROR_HALF_LIFE = 5;
 const MAX_ERROR_ORIGINS = 14;
 /** Horizon buckets for the error quantiles. */
 const MAX_BUCKETS = 8;
-/** A previous forecast made longer than this before the level-correction window is not used for it. */
-const MAX_PREVIOUS_AGE_MS = 2 * HOUR_MS;
 
 /**
  * The observed load at the input's step when it is finer than the working step: working point i
@@ -85,13 +83,6 @@ export interface ForecastOptions {
    * forecast for them (level-correction.ts). Default true.
    */
   readonly levelCorrection?: boolean;
-  /**
-   * An earlier forecast's `modelMean` (a control loop passes its last refit's, with its selection
-   * as `reuse`): when the selection is reused and it covers the last TAIL_WINDOW_MS at the working
-   * step, made at most 2 hours before, the level correction compares the load there with it
-   * instead of running the models once more to forecast that window.
-   */
-  readonly previous?: Series;
 }
 
 /** The result of the model search, reusable while the series keeps its step and periods. */
@@ -142,7 +133,7 @@ export interface Forecast {
    * hours); 0 when there was none.
    */
   readonly levelCorrection: number;
-  /** The models' mean forecast before the level correction (for the next refit's `previous`). */
+  /** The models' mean forecast before the level correction. */
   readonly modelMean: Float64Array;
   /** The cleaned history at the working step, ending one step before `startMs`. */
   readonly history: Series;
@@ -227,8 +218,7 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
   const sane = keepSane(chosen, fits, y, h, ctx, envelope);
   const mean = combine(sane.fits.map((f) => f.forecast));
   const modelMean = mean.slice();
-  // The previous forecast is only comparable when it came from the same selection (models and parameters).
-  const level = opts.levelCorrection === false ? undefined : nearTermLevelShift(sane.models, y, truth, ctx, selection, reusable && sane.dropped.length === 0 ? opts.previous : undefined);
+  const level = opts.levelCorrection === false ? undefined : nearTermLevelShift(sane.models, y, truth, ctx, selection);
   applyLevelShift(mean, level?.shift ?? 0, working.stepMs);
   const levelCorrection = level?.relative ?? 0;
   const nonNegative = allNonNegative(y);
@@ -293,29 +283,15 @@ function keepSane(
 
 /**
  * The level shift for the near term (level-correction.ts): the observed load over the last
- * TAIL_WINDOW_MS against what the chosen models forecast for it: `previous` (the last refit's
- * modelMean, same selection) when it covers the window and was made at most MAX_PREVIOUS_AGE_MS
- * before it, else the models run once more, with the selection's parameters, from just before
- * the window. Undefined when there is too little history or data.
+ * TAIL_WINDOW_MS against what the chosen models, with the selection's parameters, forecast for it
+ * from just before it. Undefined when there is too little history or data.
  */
-function nearTermLevelShift(chosen: readonly Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, sel: Selection, previous?: Series): LevelShift | undefined {
+function nearTermLevelShift(chosen: readonly Model[], y: Float64Array, truth: Float64Array, ctx: ModelContext, sel: Selection): LevelShift | undefined {
   const k = tailSteps(ctx.stepMs);
   const o = y.length - k;
-  if (o <= 0) return undefined;
-  const fromMs = ctx.startMs + o * ctx.stepMs;
-  let back = previous && fromMs - previous.startMs <= MAX_PREVIOUS_AGE_MS ? coveredTail(previous, fromMs, ctx.stepMs, k) : undefined;
-  if (!back) {
-    if (chosen.some((m) => m.minHistory(ctx) > o)) return undefined;
-    back = combine(chosen.map((m) => runModel(m, y.subarray(0, o), k, withParams(ctx, sel.params[m.name], false)).forecast));
-  }
+  if (o <= 0 || chosen.some((m) => m.minHistory(ctx) > o)) return undefined;
+  const back = combine(chosen.map((m) => runModel(m, y.subarray(0, o), k, withParams(ctx, sel.params[m.name], false)).forecast));
   return tailLevelShift(truth.subarray(o), back, sel.scaleFloor);
-}
-
-/** `s`'s values for the k steps from fromMs, if s is on that grid and covers them all. */
-function coveredTail(s: Series, fromMs: number, stepMs: number, k: number): Float64Array | undefined {
-  if (s.stepMs !== stepMs || (fromMs - s.startMs) % stepMs !== 0) return undefined;
-  const i = (fromMs - s.startMs) / stepMs;
-  return i >= 0 && i + k <= s.values.length ? s.values.subarray(i, i + k) : undefined;
 }
 
 /**

@@ -6,8 +6,8 @@
  * down (nab_grok_asg_cpu_5min's last two days, crane_cpu_5 after its night bursts), or it runs
  * well above the pattern. Planning from such a forecast holds a floor of 20 replicas for 5 of
  * need for hours, until the next model search. The correction compares the last TAIL_WINDOW_MS
- * of observed load with what the models forecast for that window (the engine either runs them
- * from just before the window or takes the previous refit's forecast of it), and shifts the
+ * of observed load with what the models forecast for that window (the engine runs them from
+ * just before the window, with the selection's parameters), and shifts the
  * forecast by the median miss, in load units, fading with time constant FADE_MS: the near term
  * follows the load and the later hours return to the pattern.
  *

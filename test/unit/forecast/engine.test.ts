@@ -84,7 +84,7 @@ test('a load that has collapsed for the last 2 hours: the near term follows it, 
   assert.ok(Math.abs(on.mean[j]! - off.mean[j]!) < 0.01 * t[j]!, `12 h ahead back at the pattern: ${on.mean[j]} vs ${off.mean[j]}`);
 });
 
-test('the level correction compares the tail with the previous forecast of the same selection, and runs the models otherwise', () => {
+test('the level correction compares the tail with the chosen models run from just before it, the same with a reused selection', () => {
   const s = daily(21, 50, 100, 4);
   const dropped = s.values.slice();
   const n = dropped.length;
@@ -97,27 +97,6 @@ test('the level correction compares the tail with the previous forecast of the s
   const rerun = forecastSeries(series, { horizonMs: DAY_MS, reuse });
   assert.ok(rerun.kind === 'forecast');
   assert.equal(rerun.levelCorrection, own.levelCorrection);
-  // A previous forecast (from an hour earlier) that expected the drop: nothing to correct.
-  const hourAgo = n - 12;
-  const expected: Series = { startMs: T0 + hourAgo * STEP, stepMs: STEP, values: dropped.slice(hourAgo) };
-  const told = forecastSeries(series, { horizonMs: DAY_MS, reuse, previous: expected });
-  assert.ok(told.kind === 'forecast');
-  assert.equal(told.levelCorrection, 0);
-  // Not used: without the selection it came from (a new search), short of the tail, off the grid,
-  // or made more than 2 hours before the tail.
-  const threeHoursAgo = n - 36;
-  const old: Series = { startMs: T0 + threeHoursAgo * STEP, stepMs: STEP, values: dropped.slice(threeHoursAgo) };
-  const unused: Array<[string, ForecastOptions]> = [
-    ['no reuse', { horizonMs: DAY_MS, previous: expected }],
-    ['short', { horizonMs: DAY_MS, reuse, previous: { ...expected, values: expected.values.subarray(0, 3) } }],
-    ['off the grid', { horizonMs: DAY_MS, reuse, previous: { ...expected, startMs: expected.startMs + MINUTE_MS } }],
-    ['too old', { horizonMs: DAY_MS, reuse, previous: old }],
-  ];
-  for (const [name, opts] of unused) {
-    const f = forecastSeries(series, opts);
-    assert.ok(f.kind === 'forecast');
-    assert.equal(f.levelCorrection, own.levelCorrection, name);
-  }
   // modelMean is the forecast before the correction.
   const off = forecastSeries(series, { horizonMs: DAY_MS, levelCorrection: false });
   assert.ok(off.kind === 'forecast');
