@@ -75,7 +75,8 @@ export function parseOperatorOptions(flags: RawOperatorFlags, env: Readonly<Reco
   const prometheus = pick('prometheus', '--prometheus');
   if (prometheus.value !== undefined) checkUrl(prometheus.value, prometheus.from, problems);
 
-  const namespaces = flags.namespace && flags.namespace.length > 0 ? flags.namespace : (env[OPERATOR_ENV.namespace] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  // Each namespace once: a repeated one would open two watches and deliver every change twice.
+  const namespaces = [...new Set(flags.namespace && flags.namespace.length > 0 ? flags.namespace : (env[OPERATOR_ENV.namespace] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== ''))];
   const nsFrom = flags.namespace && flags.namespace.length > 0 ? '--namespace' : OPERATOR_ENV.namespace;
   for (const ns of namespaces) if (!DNS_LABEL.test(ns) || ns.length > 63) problems.push(`${nsFrom}: ${JSON.stringify(ns)} is not a namespace name`);
 

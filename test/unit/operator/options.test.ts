@@ -201,3 +201,12 @@ describe('parseOperatorOptions: every problem listed at once, named by where it 
     for (const line of problems({ prometheus: 'https://admin:hunter2-secret@prom', shard: '9/1' })) assert.doesNotMatch(line, /hunter2/);
   });
 });
+
+test('a namespace given twice is watched once', () => {
+  const r = parseOperatorOptions({ namespace: ['shop', 'web', 'shop'] }, {});
+  assert.ok(r.ok);
+  assert.deepEqual(r.options.namespaces, ['shop', 'web']);
+  const e = parseOperatorOptions({}, { PRESCALE_NAMESPACES: 'a, b,a' });
+  assert.ok(e.ok);
+  assert.deepEqual(e.options.namespaces, ['a', 'b']);
+});
