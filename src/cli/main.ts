@@ -98,6 +98,7 @@ export function buildProgram(): Command {
     .description('run in a cluster (or against a kubeconfig): keep HPA floors from PredictiveScaler resources')
     .option('--kubeconfig <file>', 'kubeconfig to use [env KUBECONFIG; default: the in-cluster service account]')
     .option('--prometheus <url>', 'Prometheus for scalers whose spec.metric.prometheus names none [env PRESCALE_PROMETHEUS]')
+    .option('--allowed-prometheus <url>', 'a URL prefix a scaler\'s own spec.metric.prometheus.url may name; repeatable [env PRESCALE_ALLOWED_PROMETHEUS, comma-separated; default: only --prometheus]', (v: string, acc: string[]) => [...acc, v], [])
     .option('--namespace <ns>', 'watch only this namespace; repeatable [env PRESCALE_NAMESPACES, comma-separated; default: all]', (v: string, acc: string[]) => [...acc, v], [])
     .option('--metrics-addr <host:port>', '/metrics listen address [env PRESCALE_METRICS_ADDR; default :8080]')
     .option('--health-addr <host:port>', '/healthz and /readyz listen address [env PRESCALE_HEALTH_ADDR; default :8081]')
@@ -110,6 +111,7 @@ export function buildProgram(): Command {
       await runOperatorCommand({
         kubeconfig: o.kubeconfig,
         prometheus: o.prometheus,
+        allowedPrometheus: o.allowedPrometheus,
         namespace: o.namespace,
         metricsAddr: o.metricsAddr,
         healthAddr: o.healthAddr,

@@ -102,8 +102,9 @@ export interface Decision {
   /** Mean forecast of load at atMs. */
   readonly forecastMean?: number;
   readonly plan?: Plan;
-  /** A fault, when there was one (already reported in `detail`). */
+  /** A fault, when there was one (already reported in `detail`), and its reason (e.g. MetricsUnavailable). */
   readonly error?: string;
+  readonly errorReason?: DecisionReason;
 }
 
 export interface PassResult {
@@ -154,7 +155,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
       reason: fault ? faultReason : 'ForecastStale',
       restore: true,
       detail: `last history read ${formatDuration(staleFor)} ago (staleAfter ${formatDuration(s.safety.staleAfterMs)}): ${why}; the target's own minReplicas applies`,
-      ...(fault ? { error: fault } : {}),
+      ...(fault ? { error: fault, errorReason: faultReason } : {}),
     };
   } else if (step !== undefined && plan && f) {
     // During a fault the floor in force holds: no step down until fresh data returns.
@@ -170,7 +171,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
       forecast: forecastAt(f, nowMs, q),
       forecastMean: forecastAt(f, nowMs, f.mean),
       plan,
-      ...(fault ? { error: fault } : {}),
+      ...(fault ? { error: fault, errorReason: faultReason } : {}),
     };
   } else if (shortHistory) {
     decision = { atMs: nowMs, floor: held, reason: 'InsufficientHistory', detail: `${shortHistory}; holding ${held} replicas` };
@@ -180,7 +181,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
       floor: held,
       reason: fault ? faultReason : 'ForecastStale',
       detail: `${fault ?? 'no forecast covers now'}; holding ${held} replicas`,
-      ...(fault ? { error: fault } : {}),
+      ...(fault ? { error: fault, errorReason: faultReason } : {}),
     };
   }
 

@@ -31,6 +31,7 @@ import { prometheusSourceFor } from '../metrics/scaler-source.js';
 import type { MetricSource } from '../metrics/source.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
+import { type AllowedPrefix, isAllowed, safeUrl } from './allow-list.js';
 import { EventRecorder } from './events.js';
 import { keyOf, type ScalerObject } from './informer.js';
 import { type ConditionIn, type ScalerStatus, failedConditions, loopConditions, mergeConditions, stepsOf } from './status.js';
@@ -48,6 +49,8 @@ export interface ControllerDeps {
   readonly events: EventRecorder;
   /** Prometheus for scalers whose spec names none. */
   readonly defaultPrometheus?: string;
+  /** What a scaler's own spec.metric.prometheus.url may name (allow-list.ts). */
+  readonly allowedPrometheus: readonly AllowedPrefix[];
 }
 
 /** What the operator keeps per scaler between passes (in memory only). */
@@ -113,6 +116,19 @@ export class ScalerController {
     }
     const scaler = parsed.scaler;
     const s = scaler.spec;
+
+    // 3b. What a scaler may not make the operator do: read files on the operator's disk, or send
+    // requests (and credentials) to a Prometheus off the allow-list. Refused before any request.
+    const refusal = this.refusal(scaler);
+    if (refusal) {
+      if (entry.wrote) await this.restoreTarget(entry.wrote, signal).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'restoring the target failed'));
+      entry.wrote = undefined;
+      await this.writeStatus(obj, failedConditions(refusal.reason, refusal.message), {});
+      this.deps.metrics.errors.inc({ reason: refusal.reason });
+      await this.deps.events.warn(obj, refusal.reason, refusal.message);
+      log.warn({ reason: refusal.reason }, refusal.message);
+      return undefined;
+    }
     const specKey = JSON.stringify(s);
     if (entry.specKey !== specKey) {
       // A new spec is a new plan: the loop starts afresh (its floors do not depend on when it starts).
@@ -210,6 +226,20 @@ export class ScalerController {
     const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
     this.deps.metrics.floor.remove(labels);
     this.deps.metrics.load.remove(labels);
+  }
+
+  /** Why the operator refuses to run this scaler at all, if it does. */
+  private refusal(scaler: Scaler): { reason: string; message: string } | undefined {
+    const p = scaler.spec.metric.prometheus;
+    const files = (['bearerTokenFile', 'caFile'] as const).filter((k) => p?.[k] !== undefined).map((k) => `spec.metric.prometheus.${k}`);
+    if (p?.basicAuth?.passwordFile !== undefined) files.push('spec.metric.prometheus.basicAuth.passwordFile');
+    if (files.length > 0) {
+      return { reason: 'InvalidSpec', message: `${files.join(', ')}: files on the operator's disk are not for scalers to read (they stay for the CLI); use basicAuth.passwordSecretRef` };
+    }
+    if (p?.url !== undefined && !isAllowed(p.url, this.deps.allowedPrometheus)) {
+      return { reason: 'PrometheusNotAllowed', message: `spec.metric.prometheus.url ${safeUrl(p.url)} is not on the operator's allow-list (--allowed-prometheus); no request was made` };
+    }
+    return undefined;
   }
 
   /** The scaler's history: its query on its Prometheus (or the default), read incrementally. */

@@ -7,6 +7,8 @@ import { LOG_LEVELS } from '../telemetry/logger.js';
 export interface OperatorOptions {
   readonly kubeconfig?: string;
   readonly prometheus?: string;
+  /** URL prefixes a scaler's own spec.metric.prometheus.url may name (default: only --prometheus). */
+  readonly allowedPrometheus: readonly string[];
   readonly namespaces: readonly string[];
   readonly metricsAddr: HostPort;
   readonly healthAddr: HostPort;
@@ -26,6 +28,7 @@ export interface HostPort {
 export interface RawOperatorFlags {
   kubeconfig?: string;
   prometheus?: string;
+  allowedPrometheus?: string[];
   namespace?: string[];
   metricsAddr?: string;
   healthAddr?: string;
@@ -40,6 +43,7 @@ export interface RawOperatorFlags {
 export const OPERATOR_ENV = {
   kubeconfig: 'KUBECONFIG',
   prometheus: 'PRESCALE_PROMETHEUS',
+  allowedPrometheus: 'PRESCALE_ALLOWED_PROMETHEUS',
   namespace: 'PRESCALE_NAMESPACES',
   metricsAddr: 'PRESCALE_METRICS_ADDR',
   healthAddr: 'PRESCALE_HEALTH_ADDR',
@@ -74,6 +78,10 @@ export function parseOperatorOptions(flags: RawOperatorFlags, env: Readonly<Reco
 
   const prometheus = pick('prometheus', '--prometheus');
   if (prometheus.value !== undefined) checkUrl(prometheus.value, prometheus.from, problems);
+  const allowedFlag = flags.allowedPrometheus && flags.allowedPrometheus.length > 0;
+  const allowedFrom = allowedFlag ? '--allowed-prometheus' : OPERATOR_ENV.allowedPrometheus;
+  const allowedPrometheus = allowedFlag ? flags.allowedPrometheus! : (env[OPERATOR_ENV.allowedPrometheus] ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+  for (const u of allowedPrometheus) checkUrl(u, allowedFrom, problems);
 
   // Each namespace once: a repeated one would open two watches and deliver every change twice.
   const namespaces = [...new Set(flags.namespace && flags.namespace.length > 0 ? flags.namespace : (env[OPERATOR_ENV.namespace] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== ''))];
@@ -125,6 +133,7 @@ export function parseOperatorOptions(flags: RawOperatorFlags, env: Readonly<Reco
     options: {
       ...(kc.value !== undefined ? { kubeconfig: kc.value } : {}),
       ...(prometheus.value !== undefined ? { prometheus: prometheus.value } : {}),
+      allowedPrometheus: allowedPrometheus.length > 0 ? allowedPrometheus : prometheus.value !== undefined ? [prometheus.value] : [],
       namespaces,
       metricsAddr,
       healthAddr,

@@ -12,6 +12,7 @@ import { errorMessage, invalidInput } from '../core/errors.js';
 import { KubeClient } from '../actuate/kube.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createOperatorMetrics } from '../telemetry/metrics.js';
+import { type AllowedPrefix, allowedPrefix } from './allow-list.js';
 import { ScalerController } from './controller.js';
 import { EventRecorder } from './events.js';
 import { ScalerInformer, shardOf } from './informer.js';
@@ -50,7 +51,8 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
   const identity = `${hostname()}_${randomUUID().slice(0, 8)}`;
   const metrics = createOperatorMetrics();
   const events = new EventRecorder(kube, clock, logger, identity);
-  const controller = new ScalerController({ kube, clock, logger, metrics, events, ...(o.prometheus ? { defaultPrometheus: o.prometheus } : {}) });
+  const allowedPrometheus = o.allowedPrometheus.map((u) => allowedPrefix(u)).filter((p): p is AllowedPrefix => p !== undefined);
+  const controller = new ScalerController({ kube, clock, logger, metrics, events, allowedPrometheus, ...(o.prometheus ? { defaultPrometheus: o.prometheus } : {}) });
   const owned = (key: string): boolean => o.shard.count === 1 || shardOf(key, o.shard.count) === o.shard.index;
   let informer: ScalerInformer | undefined;
   const queue = new WorkQueue(clock, o.concurrency, (key, signal) => controller.pass(informer!.get(key), key, signal), (key, e) => {

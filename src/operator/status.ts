@@ -73,7 +73,7 @@ export function loopConditions(d: Decision, opts: { enforce: boolean; targetReas
         : { type: 'Active', status: 'True', reason: 'FloorApplied', message: `floor ${d.floor} in force` };
   const forecast: ConditionIn = opts.forecastOk
     ? { type: 'ForecastReady', status: 'True', reason: 'ForecastReady', message: opts.forecastMessage }
-    : { type: 'ForecastReady', status: 'False', reason: d.reason === 'PlanApplied' || d.reason === 'ActuationFailed' ? 'ForecastStale' : d.reason, message: opts.forecastMessage };
+    : { type: 'ForecastReady', status: 'False', reason: d.errorReason ?? (d.reason === 'PlanApplied' || d.reason === 'ActuationFailed' ? 'ForecastStale' : d.reason), message: opts.forecastMessage };
   return [ready, active, forecast];
 }
 

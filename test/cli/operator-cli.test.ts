@@ -60,7 +60,7 @@ describe('prescale operator: options', { concurrency: 3 }, () => {
     assert.match(r.stdout, /^Usage: prescale operator \[options\]/);
     const entries = helpEntries(r.stdout);
     const keys = Object.keys(OPERATOR_ENV);
-    assert.equal(keys.length, 10);
+    assert.equal(keys.length, 11);
     for (const key of keys) {
       const flag = flagOf(key);
       const text = entries.get(flag);

@@ -22,6 +22,7 @@ import { ROOT, runCli } from '../cli/run-cli.js';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../support/fake-apiserver.js';
 import { dump, type OperatorProcess, startOperator } from '../support/operator-process.js';
 import { readCsvSamples, startPrometheus, type PromServer } from '../support/prometheus.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 
 const MIN = 60_000;
 const STEP = 5 * MIN;
@@ -65,7 +66,7 @@ function hpa(ns: string, name: string, minReplicas = 2): KubeObject {
   };
 }
 
-function scalerYaml(ns: string, name: string, opts: { mode?: string; target?: string; targetNamespace?: string } = {}): string {
+function scalerYaml(ns: string, name: string, opts: { mode?: string; target?: string; targetNamespace?: string; refit?: string; staleAfter?: string } = {}): string {
   return `apiVersion: prescale.dev/v1alpha1
 kind: PredictiveScaler
 metadata:
@@ -84,11 +85,11 @@ spec:
     perReplica: 370
   forecast:
     horizon: 6h
-    refitInterval: 1h
+    refitInterval: ${opts.refit ?? '1h'}
   plan:
     leadTime: 5m
   minReplicas: 2
-  maxReplicas: 40
+  maxReplicas: 40${opts.staleAfter ? `\n  safety:\n    staleAfter: ${opts.staleAfter}` : ''}
 `;
 }
 
@@ -123,6 +124,16 @@ test('operator: Enforce, DryRun, 409, 403, cross-namespace target, switch to Dry
   api.create(scaler('locked', 'web'));
   api.create(scaler('shop', 'switch'));
   api.create(scaler('shop', 'thief', { target: 'web', targetNamespace: 'other' }));
+  // A scaler may not point the operator at another Prometheus, nor at files on its disk.
+  const elsewhere = await startFaultProxy(prom.url);
+  const withPrometheus = (name: string, extra: object): KubeObject => {
+    const o = scaler('shop', name);
+    const spec = o.spec as { metric: Record<string, unknown> };
+    spec.metric.prometheus = extra;
+    return o;
+  };
+  api.create(withPrometheus('exfil', { url: elsewhere.url.replace('127.0.0.1', 'localhost') }));
+  api.create(withPrometheus('disk', { url: prom.url, bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' }));
 
   operator = await startOperator(['--kubeconfig', kubeconfig, '--prometheus', prom.url, '--concurrency', '3']);
   const op = operator;
@@ -184,6 +195,20 @@ test('operator: Enforce, DryRun, 409, 403, cross-namespace target, switch to Dry
   }, 30_000, 'thief refused');
   assert.match(String(condition(thief, 'Ready')!.message), /not the scaler's own namespace/);
   assert.equal(api.history(...HPAS, 'other', 'web').length, 1);
+
+  // Off the allow-list: refused, and no request made; file fields: refused.
+  const exfil = await api.waitFor(() => {
+    const s = api.get(...SCALERS, 'shop', 'exfil');
+    return condition(s, 'Ready')?.reason === 'PrometheusNotAllowed' ? s : undefined;
+  }, 30_000, 'exfil refused');
+  assert.match(String(condition(exfil, 'Ready')!.message), /not on the operator's allow-list/);
+  assert.equal(elsewhere.requests.length, 0, 'no request went to the scaler\'s own Prometheus');
+  await elsewhere.close();
+  const disk = await api.waitFor(() => {
+    const s = api.get(...SCALERS, 'shop', 'disk');
+    return condition(s, 'Ready')?.reason === 'InvalidSpec' ? s : undefined;
+  }, 30_000, 'disk refused');
+  assert.match(String(condition(disk, 'Ready')!.message), /bearerTokenFile: files on the operator's disk/);
 
   // Switching to DryRun gives the floor back.
   const sw = api.get(...SCALERS, 'shop', 'switch')!;
@@ -248,5 +273,42 @@ test('operator: two replicas with --leader-elect; the leader writes, SIGKILL it 
     await api.waitFor(() => api.get(...HPAS, 'ha', 'two')?.metadata?.annotations?.[ANNOTATION], 90_000, 'the new leader writes');
   } finally {
     await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
+  }
+});
+
+test('operator: Prometheus down holds the floor, gives it back after staleAfter, takes it again when data returns', { timeout: 420_000 }, async () => {
+  const proxy = await startFaultProxy(prom.url);
+  api.create(hpa('faults', 'web'));
+  api.create(scaler('faults', 'web', { refit: '1m', staleAfter: '2m' }));
+  const op = await startOperator(['--kubeconfig', kubeconfig, '--prometheus', proxy.url, '--namespace', 'faults']);
+  const annotated = () => api.get(...HPAS, 'faults', 'web')?.metadata?.annotations?.[ANNOTATION];
+  const status = () => api.get(...SCALERS, 'faults', 'web')?.status as { lastDataTime?: string } | undefined;
+  try {
+    await api.waitFor(annotated, 90_000, 'the floor applied');
+    const applied = (api.get(...HPAS, 'faults', 'web')!.spec as { minReplicas: number }).minReplicas;
+    assert.ok(applied > 2, `a floor above the original (${applied}) so that giving it back shows`);
+    // Prometheus answers 503 to everything from now on.
+    proxy.setRule(() => ({ kind: 'status', status: 503, body: 'unavailable' }));
+    const downAt = Date.now();
+    await api.waitFor(() => condition(api.get(...SCALERS, 'faults', 'web'), 'ForecastReady')?.reason === 'MetricsUnavailable', 120_000, 'ForecastReady MetricsUnavailable');
+    assert.equal(annotated(), '2', 'the floor holds while the data is younger than staleAfter');
+    await api.waitFor(() => annotated() === undefined, 240_000, 'the floor given back after staleAfter');
+    const lastData = Date.parse(status()!.lastDataTime!);
+    assert.ok(Date.now() - lastData >= 2 * MIN, `given back ${((Date.now() - lastData) / 1000).toFixed(0)} s after the last read, not before staleAfter (2m)`);
+    assert.ok(Date.now() - downAt < 4 * MIN);
+    assert.equal((api.get(...HPAS, 'faults', 'web')!.spec as { minReplicas: number }).minReplicas, 2);
+    const s = api.get(...SCALERS, 'faults', 'web')!;
+    assert.equal(condition(s, 'Ready')!.reason, 'MetricsUnavailable');
+    assert.equal(condition(s, 'Active')!.status, 'False');
+    assert.match(String(condition(s, 'Ready')!.message), /staleAfter 2m/);
+    // Data back: the floor is taken again at the next tick.
+    proxy.setRule(undefined);
+    await api.waitFor(annotated, 120_000, 'the floor applied again');
+    for (const v of api.history(...HPAS, 'faults', 'web')) assert.ok((v.spec as { minReplicas: number }).minReplicas >= 2, 'never below the original');
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${dump(op.logs)}`);
+  } finally {
+    await op.stop('SIGKILL');
+    await proxy.close();
   }
 });

@@ -22,6 +22,7 @@ describe('parseOperatorOptions: defaults', () => {
   test('nothing given: all namespaces, :8080 and :8081 on every interface, no leader election, concurrency 4, one shard, info', () => {
     const o = ok({});
     assert.deepEqual(o, {
+      allowedPrometheus: [],
       namespaces: [],
       metricsAddr: { host: '0.0.0.0', port: 8080 },
       healthAddr: { host: '0.0.0.0', port: 8081 },
@@ -69,6 +70,7 @@ describe('parseOperatorOptions: flags win over environment variables', () => {
     assert.deepEqual(ok({}, env), {
       kubeconfig: '/env/kubeconfig',
       prometheus: 'http://env-prometheus:9090',
+      allowedPrometheus: ['http://env-prometheus:9090'],
       namespaces: ['env-a', 'env-b'],
       metricsAddr: { host: '127.0.0.1', port: 7001 },
       healthAddr: { host: '127.0.0.1', port: 7002 },
@@ -96,6 +98,7 @@ describe('parseOperatorOptions: flags win over environment variables', () => {
     assert.deepEqual(ok(flags, { ...env, [OPERATOR_ENV.leaderElect]: 'false' }), {
       kubeconfig: '/flag/kubeconfig',
       prometheus: 'https://flag-prometheus',
+      allowedPrometheus: ['https://flag-prometheus'],
       namespaces: ['flag-ns'],
       metricsAddr: { host: '0.0.0.0', port: 9001 },
       healthAddr: { host: '::1', port: 9002 },
@@ -209,4 +212,16 @@ test('a namespace given twice is watched once', () => {
   const e = parseOperatorOptions({}, { PRESCALE_NAMESPACES: 'a, b,a' });
   assert.ok(e.ok);
   assert.deepEqual(e.options.namespaces, ['a', 'b']);
+});
+
+test('the Prometheus allow-list: only --prometheus by default, else the given prefixes (flag over env), each checked', () => {
+  const d = parseOperatorOptions({ prometheus: 'http://prom:9090' }, {});
+  assert.ok(d.ok);
+  assert.deepEqual(d.options.allowedPrometheus, ['http://prom:9090']);
+  const f = parseOperatorOptions({ allowedPrometheus: ['http://a:9090', 'https://b/prom'] }, { PRESCALE_ALLOWED_PROMETHEUS: 'http://c:1' });
+  assert.ok(f.ok);
+  assert.deepEqual(f.options.allowedPrometheus, ['http://a:9090', 'https://b/prom']);
+  const e = parseOperatorOptions({}, { PRESCALE_ALLOWED_PROMETHEUS: 'http://c:1, ftp://x' });
+  assert.ok(!e.ok);
+  assert.deepEqual(e.problems, ['PRESCALE_ALLOWED_PROMETHEUS: not an http(s) URL']);
 });
