@@ -99,7 +99,7 @@ export class ScalerController {
       if (target) await this.restoreTarget(target, signal);
       await this.removeFinalizer(obj);
       log.info({ target: target?.spec.target.name }, 'scaler deleted: target floor restored, finalizer removed');
-      this.forgetMetrics(obj);
+      this.forgetMetrics(obj, target);
       this.entries.delete(keyOf(obj));
       return undefined;
     }
@@ -201,6 +201,7 @@ export class ScalerController {
       ...(d.restore ? {} : stepsOf(d.plan, now, inForce)),
       lastDecision: { time: formatTimestamp(now), floorReplicas: inForce, reason: targetReason ?? d.reason, message: d.detail },
     });
+    this.recordState(obj, scaler, r.state);
     this.record(obj, scaler, { ...d, reason: targetReason ?? d.reason }, inForce, !enforce ? 'dry-run' : actuationError !== undefined ? 'failed' : !target?.last?.changed ? 'unchanged' : d.restore ? 'restored' : 'changed', entry);
     if (enforce && actuationError === undefined && target?.last?.changed) {
       const was = previousFloor !== undefined ? ` (was ${previousFloor})` : target.last.original !== undefined ? ` (the HPA's own minReplicas: ${target.last.original})` : '';
@@ -222,10 +223,26 @@ export class ScalerController {
     m.actuations.inc({ result });
   }
 
-  private forgetMetrics(obj: ScalerObject): void {
+  /** Gauges of the loop's state: the limit, the last day's forecast error, the last good data time. */
+  private recordState(obj: ScalerObject, scaler: Scaler, state: ControlState): void {
+    const m = this.deps.metrics;
     const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
-    this.deps.metrics.floor.remove(labels);
-    this.deps.metrics.load.remove(labels);
+    m.maxReplicas.set(labels, scaler.spec.maxReplicas);
+    if (state.lastDataMs !== undefined) m.lastData.set(labels, state.lastDataMs / 1000);
+    const e = state.forecastError;
+    if (e) {
+      m.forecastError.set({ ...labels, measure: 'smape' }, e.smape);
+      if (e.mase !== undefined) m.forecastError.set({ ...labels, measure: 'mase' }, e.mase);
+    }
+  }
+
+  /** A deleted scaler's series leave /metrics. */
+  private forgetMetrics(obj: ScalerObject, scaler: Scaler | undefined): void {
+    const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
+    const m = this.deps.metrics;
+    for (const g of [m.floor, m.load, m.maxReplicas, m.lastData]) g.remove(labels);
+    for (const quantile of ['mean', ...(scaler ? [String(scaler.spec.forecast.quantile)] : [])]) m.forecastLoad.remove({ ...labels, quantile });
+    for (const measure of ['smape', 'mase']) m.forecastError.remove({ ...labels, measure });
   }
 
   /** Why the operator refuses to run this scaler at all, if it does. */

@@ -20,6 +20,12 @@ export interface OperatorMetrics {
   readonly prometheusDuration: Histogram;
   /** 1 while this process holds its lease (or runs without leader election). */
   readonly leader: Gauge;
+  /** The scaler's spec.maxReplicas (alerts compare the floor with it). */
+  readonly maxReplicas: Gauge<'namespace' | 'name'>;
+  /** The last day's forecast error (`measure` smape or mase), as in status. */
+  readonly forecastError: Gauge<'namespace' | 'name' | 'measure'>;
+  /** When history was last read successfully, seconds since the epoch (staleness alerts). */
+  readonly lastData: Gauge<'namespace' | 'name'>;
 }
 
 export function createOperatorMetrics(opts: { processMetrics?: boolean } = {}): OperatorMetrics {
@@ -36,5 +42,8 @@ export function createOperatorMetrics(opts: { processMetrics?: boolean } = {}): 
     errors: new Counter({ name: 'prescale_errors_total', help: 'Faults by reason', labelNames: ['reason'], registers }),
     prometheusDuration: new Histogram({ name: 'prescale_prometheus_request_duration_seconds', help: 'Duration of history reads from Prometheus', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers }),
     leader: new Gauge({ name: 'prescale_leader', help: '1 while this process is the leader of its shard', registers }),
+    maxReplicas: new Gauge({ name: 'prescale_max_replicas', help: "The scaler's spec.maxReplicas", labelNames: ['namespace', 'name'], registers }),
+    forecastError: new Gauge({ name: 'prescale_forecast_error', help: "The last day's forecast error: measure smape (percent) or mase", labelNames: ['namespace', 'name', 'measure'], registers }),
+    lastData: new Gauge({ name: 'prescale_last_data_timestamp_seconds', help: 'When history was last read successfully (seconds since the epoch)', labelNames: ['namespace', 'name'], registers }),
   };
 }

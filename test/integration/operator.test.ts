@@ -166,6 +166,8 @@ test('operator: Enforce, DryRun, 409, 403, cross-namespace target, switch to Dry
   const metrics = await (await fetch(`${op.metricsUrl}/metrics`)).text();
   assert.match(metrics, new RegExp(`prescale_floor_replicas\\{namespace="shop",name="web"\\} ${floor}\\n`));
   assert.match(metrics, /prescale_reconcile_duration_seconds_count \d+/);
+  assert.match(metrics, /prescale_max_replicas\{namespace="shop",name="web"\} 40\n/);
+  assert.match(metrics, /prescale_last_data_timestamp_seconds\{namespace="shop",name="web"\} \d+/);
   assert.equal((await fetch(`${op.healthUrl}/readyz`)).status, 200);
   assert.equal((await fetch(`${op.healthUrl}/healthz`)).status, 200);
 
@@ -221,6 +223,7 @@ test('operator: Enforce, DryRun, 409, 403, cross-namespace target, switch to Dry
   const restored = api.get(...HPAS, 'shop', 'web')!;
   assert.equal((restored.spec as { minReplicas: number }).minReplicas, 2);
   assert.equal(restored.metadata!.annotations?.[ANNOTATION], undefined);
+  assert.doesNotMatch(await (await fetch(`${op.metricsUrl}/metrics`)).text(), /prescale_floor_replicas\{namespace="shop",name="web"\}/, 'a deleted scaler leaves /metrics');
   // Every minReplicas the HPA ever had: the original, then the plan's floors, never below 2.
   for (const v of api.history(...HPAS, 'shop', 'web')) assert.ok((v.spec as { minReplicas: number }).minReplicas >= 2);
 
