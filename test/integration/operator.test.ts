@@ -300,8 +300,11 @@ test('operator: Prometheus down holds the floor, gives it back after staleAfter,
     assert.ok(Date.now() - lastData >= 2 * MIN, `given back ${((Date.now() - lastData) / 1000).toFixed(0)} s after the last read, not before staleAfter (2m)`);
     assert.ok(Date.now() - downAt < 4 * MIN);
     assert.equal((api.get(...HPAS, 'faults', 'web')!.spec as { minReplicas: number }).minReplicas, 2);
-    const s = api.get(...SCALERS, 'faults', 'web')!;
-    assert.equal(condition(s, 'Ready')!.reason, 'MetricsUnavailable');
+    // The status is written after the HPA, in the same pass.
+    const s = await api.waitFor(() => {
+      const o = api.get(...SCALERS, 'faults', 'web');
+      return condition(o, 'Ready')?.reason === 'MetricsUnavailable' ? o : undefined;
+    }, 30_000, 'Ready MetricsUnavailable after the floor was given back');
     assert.equal(condition(s, 'Active')!.status, 'False');
     assert.match(String(condition(s, 'Ready')!.message), /staleAfter 2m/);
     // Data back: the floor is taken again at the next tick.
