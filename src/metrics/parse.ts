@@ -34,6 +34,7 @@ export function parseCsv(text: string, source: string): Samples {
     const rawT = cols[ti] ?? '';
     const t = parseTimestampMs(rawT.replace(/^"|"$/g, ''));
     if (!Number.isFinite(t)) throw invalidInput(`${where}: bad timestamp ${JSON.stringify(rawT)}`);
+    checkPlausible(t, rawT, where);
     const rawV = (cols[vi] ?? '').trim();
     const v = parseValue(rawV);
     if (v === undefined) throw invalidInput(`${where}: value ${JSON.stringify(rawV)} is not a number`);
@@ -47,6 +48,17 @@ export function parseCsv(text: string, source: string): Samples {
   }
   if (timesMs.length === 0) throw invalidInput(`${source}: no data rows after the header`);
   return { timesMs, values };
+}
+
+/** Latest plausible sample time: epoch milliseconds read as seconds land tens of millennia ahead. */
+const MAX_PLAUSIBLE_MS = Date.UTC(2200, 0, 1);
+
+/** Refuses a timestamp no load series has (once per row, so the first one names its line). */
+function checkPlausible(t: number, raw: string, where: string): void {
+  if (t <= MAX_PLAUSIBLE_MS && t >= 0) return;
+  const year = new Date(Math.min(Math.max(t, -8.64e15), 8.64e15)).getUTCFullYear();
+  const hint = t > MAX_PLAUSIBLE_MS && /^\s*"?\d{12,14}(\.\d+)?"?\s*$/.test(raw) ? ' (epoch milliseconds? write epoch seconds or ISO-8601)' : '';
+  throw invalidInput(`${where}: timestamp ${JSON.stringify(raw.trim())} is in the year ${year}, not a time a load was measured${hint}`);
 }
 
 /**
@@ -104,6 +116,7 @@ export function parsePromMatrix(json: unknown, source: string): PromSeries[] {
       if (v === undefined) throw invalidInput(`${source}: data.result[${k}].values[${i}]: value ${JSON.stringify(pair[1])} is not a number`);
       const t = Math.round(pair[0] * 1000);
       const prev = timesMs[timesMs.length - 1];
+      checkPlausible(t, String(pair[0]), `${source}: data.result[${k}].values[${i}]`);
       if (prev !== undefined && t <= prev) throw invalidInput(`${source}: data.result[${k}].values[${i}]: timestamps must increase`);
       timesMs.push(t);
       values.push(v);

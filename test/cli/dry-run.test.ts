@@ -172,3 +172,19 @@ describe('usage errors exit 2 with one line', { concurrency: 4 }, () => {
     });
   }
 });
+
+test('a recording with epoch-millisecond timestamps: exit 2 at once, naming line 2 and the likely cause', async () => {
+  const dir = tempDir('ms');
+  try {
+    const rows = fixtureRows('uk_academic_net_5min.csv').slice(0, 3000).map((r) => {
+      const [t, v] = r.split(',');
+      return `${Date.parse(t!)},${v}`;
+    });
+    const input = writeSeries(dir.file('ms.csv'), rows);
+    const r = await runCli(['dry-run', '-f', 'manifests/samples/default.yaml', '--input', input], { timeoutMs: 30_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /ms\.csv:2: timestamp "\d{13}" is in the year \d+, not a time a load was measured \(epoch milliseconds\?/);
+  } finally {
+    dir.remove();
+  }
+});
