@@ -78,7 +78,7 @@ test('epoch milliseconds are refused on the first row with a hint, in CSV and in
   assert.throws(() => parseSeriesText(ms, 'ms.csv'), (e: unknown) => isPrescaleError(e, 'invalid-input') && /^ms\.csv:2: timestamp "1404172800000" is in the year 46466, .*\(epoch milliseconds\? write epoch seconds or ISO-8601\)$/.test((e as Error).message));
   const json = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values: [[1404172800000, '1']] }] } });
   assert.throws(() => parseSeriesText(json, 'r.json'), /r\.json: data\.result\[0\]\.values\[0\]: timestamp "1404172800000" is in the year 46466.*epoch milliseconds\?/);
-  assert.throws(() => parseSeriesText('timestamp,value\n-5,1\n', 'neg.csv'), /^neg\.csv:2: timestamp "-5" is in the year 1969, not a time a load was measured$/);
+  assert.throws(() => parseSeriesText('timestamp,value\n-5,1\n', 'neg.csv'), /neg\.csv:2: timestamp "-5" is in the year 1969, not a time a load was measured$/);
   // Epoch seconds and ISO-8601 of today's and next century's dates are fine.
   assert.equal(parseSeriesText('timestamp,value\n1404172800,1\n2150-01-01T00:00:00Z,2\n', 'ok.csv').timesMs.length, 2);
 });
