@@ -25,6 +25,8 @@ const ACCURACY_ORIGINS = 7;
 
 export interface BacktestCommand {
   file: string;
+  /** Which PredictiveScaler of the file (required when it holds several). */
+  name?: string;
   inputs: string[];
   json?: string;
   report?: string;
@@ -38,7 +40,7 @@ export interface BacktestResult {
 
 export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStream, err: NodeJS.WriteStream | NodeJS.WritableStream): Promise<BacktestResult[]> {
   if (cmd.inputs.length === 0) throw invalidInput('--input: give at least one recorded series');
-  const scaler = await loadScalerFile(cmd.file, { onWarning: (line) => err.write(`prescale: ${line}\n`) });
+  const scaler = await loadScalerFile(cmd.file, { ...(cmd.name === undefined ? {} : { name: cmd.name }), onWarning: (line) => err.write(`prescale: ${line}\n`) });
   // Per input: auto and every model, then the replay, then the scoring.
   const progress = new Progress(err, cmd.inputs.length * (MODEL_NAMES.length + 3));
   const results: BacktestResult[] = [];

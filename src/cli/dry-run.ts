@@ -28,6 +28,8 @@ import { formatNumber, writeOutput } from './output.js';
 
 export interface DryRunCommand {
   file: string;
+  /** Which PredictiveScaler of the file (required when it holds several). */
+  name?: string;
   input?: string;
   prometheus?: string;
   from?: string;
@@ -38,7 +40,7 @@ export interface DryRunCommand {
 
 export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.WritableStream): Promise<void> {
   if ((cmd.input === undefined) === (cmd.prometheus === undefined)) throw invalidInput('give exactly one of --input FILE or --prometheus URL');
-  const scaler = await loadScalerFile(cmd.file, { onWarning: (line) => logger.warn(line) });
+  const scaler = await loadScalerFile(cmd.file, { ...(cmd.name === undefined ? {} : { name: cmd.name }), onWarning: (line) => logger.warn(line) });
   const opened = await openSource(cmd, scaler, logger);
   const { load, range } = opened;
   const idle = capacityWarning(load.values, scaler.spec.capacity.perReplica, scaler.spec.minReplicas);

@@ -53,6 +53,7 @@ export function buildProgram(): Command {
     .command('dry-run')
     .description('replay the control loop over recorded load in simulated time and write what it would have done')
     .requiredOption('-f, --file <scaler.yaml>', 'the PredictiveScaler spec')
+    .option('--name <name>', 'which PredictiveScaler, when the file holds several')
     .option('--input <file>', 'recorded load: CSV timestamp,value or a saved query_range JSON')
     .option('--prometheus <url>', "read the spec's query from a live Prometheus instead (needs --from and --to)")
     .option('--from <timestamp>', 'start of the replay (default: one week into a recording)')
@@ -62,18 +63,19 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'info logs floor changes, debug every decision').choices(LOG_LEVELS).default('info'))
     .action(async (o) => {
       const logger = createLogger({ level: o.logLevel });
-      await runDryRun({ file: o.file, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report }, logger, process.stdout);
+      await runDryRun({ file: o.file, name: o.name, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report }, logger, process.stdout);
     });
 
   program
     .command('backtest')
     .description('score forecasts per model and scaling per policy (predictive, HPA alone, last week, oracle) on recorded load')
     .requiredOption('-f, --file <scaler.yaml>', 'the PredictiveScaler spec')
+    .option('--name <name>', 'which PredictiveScaler, when the file holds several')
     .requiredOption('--input <files...>', 'one or more recorded series')
     .option('--json <file>', 'all figures as JSON')
     .option('--report <file.html>', 'a self-contained HTML report')
     .action(async (o) => {
-      await runBacktest({ file: o.file, inputs: o.input, json: o.json, report: o.report }, process.stdout, process.stderr);
+      await runBacktest({ file: o.file, name: o.name, inputs: o.input, json: o.json, report: o.report }, process.stdout, process.stderr);
     });
 
   program

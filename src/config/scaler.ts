@@ -67,7 +67,7 @@ function choose(docs: Document.Parsed[], name: string | undefined, lineAt: (offs
   const message =
     name !== undefined ? `no ${KIND} named ${JSON.stringify(name)} in the file${names.length > 0 ? `; found ${names.join(', ')}` : ''}`
     : scalers.length === 0 ? `none of the ${docs.length} YAML documents has kind ${KIND}`
-    : `the file holds ${scalers.length} ${KIND} documents: ${names.join(', ')}; choose one by name`;
+    : `the file holds ${scalers.length} ${KIND} documents: ${names.join(', ')}; choose one by name (--name)`;
   return { problem: { path: '', message } };
 }
 

@@ -188,3 +188,21 @@ test('a recording with epoch-millisecond timestamps: exit 2 at once, naming line
     dir.remove();
   }
 });
+
+test('a file of several scalers: dry-run asks for --name, and runs the one named', async () => {
+  const dir = tempDir('multi');
+  try {
+    const one = readFileSync(join(ROOT, 'manifests/samples/default.yaml'), 'utf8');
+    const file = dir.file('two.yaml');
+    writeFileSync(file, `${one}\n---\n${one.replace(/^(\s+name:\s*)default\s*$/m, '$1second')}`);
+    const args = ['dry-run', '-f', file, '--input', 'fixtures/traces/uk_academic_net_5min.csv', '--from', '2005-01-26T00:00:00Z'];
+    const both = await runCli(args);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /holds 2 PredictiveScaler documents: default \(line \d+\), second \(line \d+\); choose one by name \(--name\)/);
+    const named = await runCli([...args, '--name', 'second'], { timeoutMs: 120_000 });
+    assert.equal(named.code, 0, named.stderr);
+    assert.match(named.stdout, /^prescale dry-run: demo\/second /);
+  } finally {
+    dir.remove();
+  }
+});

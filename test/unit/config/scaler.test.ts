@@ -354,7 +354,7 @@ test('several scalers: chosen by name, otherwise a problem naming them', () => {
   assert.equal(okScaler(parseScaler(text, 'x.yaml', { name: 'api' })).name, 'api');
   const [p] = problemsOf(parseScaler(text, 'x.yaml'));
   const apiLine = text.split('\n').indexOf('---') + 2;
-  assert.equal(p!.message, `the file holds 2 PredictiveScaler documents: web (line 1), api (line ${apiLine}); choose one by name`);
+  assert.equal(p!.message, `the file holds 2 PredictiveScaler documents: web (line 1), api (line ${apiLine}); choose one by name (--name)`);
   const [missing] = problemsOf(parseScaler(text, 'x.yaml', { name: 'cart' }));
   assert.match(missing!.message, /no PredictiveScaler named "cart"/);
 });
