@@ -17,7 +17,7 @@ import { MODEL_NAMES } from '../forecast/registry.js';
 import { capacityWarning } from '../plan/capacity.js';
 import { readSeriesFile } from '../metrics/file-source.js';
 import { RecordedSource } from '../metrics/recorded-source.js';
-import { writeOutput } from './output.js';
+import { checkOutputs, writeOutput } from './output.js';
 
 /** Scaling is scored from day 8: the first week is the loop's warm-up history. */
 export const WARM_UP_MS = 7 * DAY_MS;
@@ -40,6 +40,7 @@ export interface BacktestResult {
 
 export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStream, err: NodeJS.WriteStream | NodeJS.WritableStream): Promise<BacktestResult[]> {
   if (cmd.inputs.length === 0) throw invalidInput('--input: give at least one recorded series');
+  await checkOutputs([['--json', cmd.json], ['--report', cmd.report]]);
   const scaler = await loadScalerFile(cmd.file, { ...(cmd.name === undefined ? {} : { name: cmd.name }), onWarning: (line) => err.write(`prescale: ${line}\n`) });
   // Per input: auto and every model, then the replay, then the scoring.
   const progress = new Progress(err, cmd.inputs.length * (MODEL_NAMES.length + 3));

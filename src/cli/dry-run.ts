@@ -24,7 +24,7 @@ import { RecordedSource } from '../metrics/recorded-source.js';
 import { prometheusSourceFor } from '../metrics/scaler-source.js';
 import type { MetricSource } from '../metrics/source.js';
 import type { Logger } from '../telemetry/logger.js';
-import { formatNumber, writeOutput } from './output.js';
+import { checkOutputs, formatNumber, writeOutput } from './output.js';
 
 export interface DryRunCommand {
   file: string;
@@ -40,6 +40,8 @@ export interface DryRunCommand {
 
 export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.WritableStream): Promise<void> {
   if ((cmd.input === undefined) === (cmd.prometheus === undefined)) throw invalidInput('give exactly one of --input FILE or --prometheus URL');
+  // Outputs are checked before the replay, which can take minutes: a typo fails at once.
+  await checkOutputs([['--decisions', cmd.decisions], ['--report', cmd.report]]);
   const scaler = await loadScalerFile(cmd.file, { ...(cmd.name === undefined ? {} : { name: cmd.name }), onWarning: (line) => logger.warn(line) });
   const opened = await openSource(cmd, scaler, logger);
   const { load, range } = opened;
@@ -115,6 +117,7 @@ async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): P
     // Default start: after a week of warm-up history (or half the recording when shorter).
     const fromMs = cmd.from ? requireTimestampMs(cmd.from, '--from') : load.startMs + Math.min(7 * DAY_MS, Math.floor(span / 2 / load.stepMs) * load.stepMs);
     const toMs = cmd.to ? requireTimestampMs(cmd.to, '--to') : endMs;
+    if (!cmd.to && fromMs >= endMs) throw invalidInput(`--from: ${formatTimestamp(fromMs)} is at or after the end of the recording (${formatTimestamp(endMs)})`);
     checkRange(fromMs, toMs);
     if (fromMs >= endMs || toMs <= load.startMs) {
       throw invalidInput(`--from/--to: ${formatTimestamp(fromMs)} .. ${formatTimestamp(toMs)} is outside the recording (${formatTimestamp(load.startMs)} .. ${formatTimestamp(endMs)})`);

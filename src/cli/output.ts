@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { access, constants, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { invalidInput } from '../core/errors.js';
 
@@ -20,6 +20,29 @@ export async function writeOutput(path: string | undefined, text: string, stdout
     await rm(tmp, { force: true });
     throw invalidInput(`${path}: cannot write (${(e as Error).message})`, e);
   }
+}
+
+/**
+ * Checks, before any work, that `writeOutput` will be able to write each path: its folder exists and
+ * is writable, and the path is not a folder. One line naming the flag and the path per failure.
+ */
+export async function checkOutputs(outputs: ReadonlyArray<readonly [flag: string, path: string | undefined]>): Promise<void> {
+  const problems: string[] = [];
+  for (const [flag, path] of outputs) {
+    if (path === undefined || path === '-') continue;
+    const dir = dirname(path);
+    try {
+      const d = await stat(dir);
+      if (!d.isDirectory()) throw new Error(`${dir} is not a folder`);
+      await access(dir, constants.W_OK);
+      const target = await stat(path).catch(() => undefined);
+      if (target?.isDirectory()) throw new Error('it is a folder');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      problems.push(`${flag} ${path}: cannot be written (${code === 'ENOENT' ? `no folder ${dir}` : code === 'EACCES' ? `${dir} is not writable` : (e as Error).message})`);
+    }
+  }
+  if (problems.length > 0) throw invalidInput(problems.join('\n'));
 }
 
 /** Formats a number for CSV: at most 6 decimals, no trailing zeros, no exponent for ordinary loads. */

@@ -206,3 +206,17 @@ test('a file of several scalers: dry-run asks for --name, and runs the one named
     dir.remove();
   }
 });
+
+test('an output that cannot be written, or --from past the recording, fails at once with a message about it', async () => {
+  const base = ['dry-run', '-f', 'manifests/samples/default.yaml', '--input', 'fixtures/traces/uk_academic_net_5min.csv'];
+  const out = await runCli([...base, '--decisions', '/no/such/dir/d.csv', '--report', 'fixtures']);
+  assert.equal(out.code, 2, out.stderr);
+  assert.deepEqual(linesOf(out.stderr), [
+    'prescale: error: --decisions /no/such/dir/d.csv: cannot be written (no folder /no/such/dir)',
+    'prescale: error: --report fixtures: cannot be written (it is a folder)',
+  ]);
+  const late = await runCli([...base, '--from', '2006-01-01T00:00:00Z']);
+  assert.equal(late.code, 2, late.stderr);
+  assert.match(late.stderr, /^prescale: error: --from: 2006-01-01T00:00:00Z is at or after the end of the recording \(2005-\d\d-\d\dT[\d:]+Z\)$/m);
+  assert.doesNotMatch(late.stderr, /--to/);
+});
