@@ -79,6 +79,16 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
 
   const reasons = new Map<string, number>();
   for (const r of result.rows) reasons.set(r.decision.reason, (reasons.get(r.decision.reason) ?? 0) + 1);
+  const what = cmd.input ?? source.description;
+  // Say what a summary of PlanApplied ticks would hide: no forecast at all, or no data under the ticks.
+  const short = reasons.get('InsufficientHistory') ?? 0;
+  if (short === result.rows.length && result.rows.length > 0) {
+    logger.warn(`${what}: no tick had enough history to forecast (${result.rows[0]!.decision.detail}); start later with --from, or record more history before the range`);
+  }
+  const missing = result.rows.filter((r) => Number.isNaN(r.load)).length;
+  if (missing > 0) {
+    logger.warn(`${what}: ${missing} of ${result.rows.length} ticks (${((100 * missing) / result.rows.length).toFixed(1)} %) fall where the recording has no data: MetricsUnavailable there (the floor holds, and is given back after spec.safety.staleAfter), not scored`);
+  }
   const modelTicks = new Map<string, number>();
   for (const r of result.rows) if (r.decision.model) modelTicks.set(r.decision.model, (modelTicks.get(r.decision.model) ?? 0) + 1);
   const ranked = [...modelTicks].sort((a, b) => b[1] - a[1]);

@@ -25,7 +25,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { DAY_MS, formatDuration } from '../core/duration.js';
-import { errorMessage } from '../core/errors.js';
+import { PrescaleError, errorMessage } from '../core/errors.js';
 import { meanInRange, type Series } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
@@ -240,12 +240,20 @@ async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: Co
       search = { dayMs, ...inEngine(() => selectionOf(forecastSeries(dayHistory, opts))) };
     }
     history = await deps.history.read(atMs, signal);
+    // A series that stopped (its samples end well before the refit) is no data, not a forecast
+    // from old data: the floor holds and staleness counts from the last sample that came.
+    const lastMs = lastSampleMs(history);
+    if (lastMs === undefined || atMs - lastMs > freshnessMs(s.metric.stepMs)) {
+      throw new PrescaleError('transient', lastMs === undefined ? 'the query returned no samples in the history window' : `the series has no samples since ${formatTimestamp(lastMs)}`);
+    }
   } catch (e) {
     const failed = e instanceof EngineError;
     const message = errorMessage(failed ? e.cause : e);
+    // The day's search, when it ran, is kept: the next tick's retry does not run it again.
+    const kept = search ? { ...state, search } : state;
     return failed
-      ? { state: { ...state, refitAtMs: atMs, lastDataMs: nowMs }, fault: { message, reason: 'ForecastFailed' } }
-      : { state, fault: { message, reason: 'MetricsUnavailable' } };
+      ? { state: { ...kept, refitAtMs: atMs, lastDataMs: nowMs }, fault: { message, reason: 'ForecastFailed' } }
+      : { state: kept, fault: { message, reason: 'MetricsUnavailable' } };
   }
   const read: ControlState = { ...state, refitAtMs: atMs, lastDataMs: nowMs, ...(search ? { search } : {}) };
   try {
@@ -265,6 +273,15 @@ async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: Co
     // A bug or a pathological series in the engine: hold, say so, and try again at the next refit.
     return { state: read, fault: { message: errorMessage(e), reason: 'ForecastFailed' } };
   }
+}
+
+/** How old the newest sample may be at a refit: three metric steps, at least 5 minutes (scrape and rule lag). */
+const freshnessMs = (stepMs: number): number => Math.max(3 * stepMs, 5 * 60_000);
+
+/** Time of the last finite sample of a series, or undefined. */
+function lastSampleMs(h: Series): number | undefined {
+  for (let i = h.values.length - 1; i >= 0; i--) if (Number.isFinite(h.values[i]!)) return h.startMs + i * h.stepMs;
+  return undefined;
 }
 
 /** The engine's options from a spec (one quantile: the one planned for). */

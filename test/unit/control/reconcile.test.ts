@@ -163,3 +163,29 @@ test('a refused patch keeps the state that was applied and reports ActuationFail
   assert.deepEqual(second.state.applied, first.state.applied);
   assert.equal(second.state.failures, 1);
 });
+
+test('a series that stops (its samples end) is no data: the floor holds, staleness counts from the last sample, the floor is given back after staleAfter', async () => {
+  let stoppedAt: number | undefined;
+  const read = async (now: number): Promise<Series> => {
+    const h = history(now);
+    if (stoppedAt === undefined) return h;
+    const values = h.values.slice();
+    for (let i = 0; i < values.length; i++) if (h.startMs + i * STEP > stoppedAt) values[i] = NaN;
+    return { ...h, values };
+  };
+  const f = fixture({ read });
+  const s = scaler();
+  const first = await reconcile(s, initialState(), f.deps);
+  assert.equal(first.decision.reason, 'PlanApplied');
+  stoppedAt = first.decision.atMs;
+  f.clock.set(first.decision.atMs + HOUR_MS);
+  const second = await reconcile(s, first.state, f.deps);
+  assert.equal(second.decision.errorReason, 'MetricsUnavailable');
+  assert.match(second.decision.error!, /the series has no samples since 2024-01-15T06:00:00Z/);
+  assert.ok(second.decision.floor >= first.decision.floor, 'held, not lowered');
+  assert.equal(second.state.lastDataMs, first.state.lastDataMs, 'no fresh data: the last good data time stays');
+  f.clock.set(first.decision.atMs + 2 * HOUR_MS + MINUTE_MS);
+  const stale = await reconcile(s, second.state, f.deps);
+  assert.equal(stale.decision.restore, true);
+  assert.equal(stale.decision.floor, 2);
+});
