@@ -164,6 +164,7 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
 
 /** The series' values with user-excluded windows as gaps (a load test does not widen the envelope). */
 function observedOnly(s: Series, excluded: readonly ExcludedWindow[] | undefined): Float64Array {
+  if (!excluded || excluded.length === 0) return s.values;
   const values = s.values.slice();
   for (const w of excluded ?? []) {
     const from = Math.max(0, Math.ceil((w.fromMs - s.startMs) / s.stepMs));

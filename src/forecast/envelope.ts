@@ -13,7 +13,7 @@
  * and what remains, mean and quantile bands alike, is clipped to it.
  */
 import { DAY_MS } from '../core/duration.js';
-import { median } from './linalg.js';
+import { median, medianRange } from './linalg.js';
 
 export interface Envelope {
   /** Lowest and highest observed value of the history. */
@@ -25,6 +25,8 @@ export interface Envelope {
 
 /** Fewest days of history for a trend; below it the envelope is [min, max]. */
 const MIN_TREND_DAYS = 3;
+/** Samples a day's median is taken from, at most. */
+const TREND_SAMPLES_PER_DAY = 288;
 
 /**
  * The envelope of `values` (observed at `stepMs`, NaN = gap), for a forecast at `forecastStepMs`.
@@ -44,15 +46,19 @@ export function envelopeOf(values: ArrayLike<number>, stepMs: number, forecastSt
   const days = Math.floor(values.length / perDay);
   let slopePerDay = 0;
   if (perDay >= 1 && days >= MIN_TREND_DAYS) {
-    // Whole days counted back from the end, so the last day is complete.
+    // Whole days counted back from the end, so the last day is complete. One scratch buffer for
+    // the days' values (a control loop computes this at every refit).
     const medians: number[] = [];
     const at: number[] = [];
     const start = values.length - days * perDay;
+    // A day's median from at most ~288 of its samples (every 5 minutes of a 1-minute series).
+    const stride = Math.max(1, Math.floor(perDay / TREND_SAMPLES_PER_DAY));
+    const day = new Float64Array(Math.ceil(perDay / stride));
     for (let d = 0; d < days; d++) {
-      const day: number[] = [];
-      for (let i = start + d * perDay; i < start + (d + 1) * perDay; i++) if (Number.isFinite(values[i]!)) day.push(values[i]!);
-      if (day.length * 2 >= perDay) {
-        medians.push(median(day));
+      let n = 0;
+      for (let i = start + d * perDay; i < start + (d + 1) * perDay; i += stride) if (Number.isFinite(values[i]!)) day[n++] = values[i]!;
+      if (n * 2 >= day.length) {
+        medians.push(medianRange(day, 0, n));
         at.push(d);
       }
     }
