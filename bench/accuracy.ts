@@ -1,6 +1,6 @@
 /**
  * Forecast accuracy benchmark (rolling origin) against the seasonal naive baselines and R's
- * forecast package (snaive, stlf, mstl), plus the forecast speed benchmark against R's mstl.
+ * forecast package (snaive, stlf, mstl, dshw), plus the forecast speed benchmark against R's mstl.
  *
  * Protocol: for each trace, 7 origins one day apart (the last 7 whole days), horizon 1 day,
  * history up to 35 days before each origin, native step. MASE is scaled by the in-sample
@@ -38,6 +38,42 @@ const ORIGINS = 7;
 export const inCoverageTarget = (c: number): boolean => c >= 0.85 && c <= 0.95;
 const HISTORY_DAYS = 35;
 const R_METHODS = ['R snaive', 'R stlf', 'R mstl'] as const;
+/**
+ * Taylor's (2003) double-seasonal Holt-Winters, R's forecast::dshw(y, period1 = day, period2 =
+ * week, h): only where the history has two full weeks and no value <= 0 (its seasonality is
+ * multiplicative), else NA. Its parameters are fitted in R code (on this 2-core machine 1-5
+ * minutes for 35 days at 5 minutes, 18 for worldcup98's 50,400 1-minute points: fits at all
+ * 7 origins would take hours), so they are fitted at a trace's oldest origin that has them and
+ * reused, unchanged, at its later origins
+ * (`dshw(y, model = fit)`: states re-initialised from the new history, as prescale's engine
+ * reuses a search's parameters). NaN for a trace unless it forecast from every origin.
+ */
+const R_DSHW = 'R dshw';
+const DSHW_SCRIPT = `suppressMessages(library(forecast))
+args <- commandArgs(trailingOnly = TRUE)
+jobs <- read.table(args[1], sep = "\t", header = TRUE, stringsAsFactors = FALSE)
+fits <- list()
+for (i in seq_len(nrow(jobs))) {
+  j <- jobs[i, ]
+  y <- scan(j$history_csv, quiet = TRUE, na.strings = "NA")
+  y <- as.numeric(na.interp(ts(y, frequency = j$day_steps)))
+  t0 <- proc.time()[["elapsed"]]
+  fc <- rep(NA_real_, j$horizon)
+  if (j$week_steps > 0 && min(y) > 0) {
+    prev <- fits[[j$trace]]
+    fit <- tryCatch(
+      if (is.null(prev)) dshw(y, period1 = j$day_steps, period2 = j$week_steps, h = j$horizon)
+      else dshw(y, h = j$horizon, model = prev),
+      error = function(e) NULL)
+    if (!is.null(fit)) {
+      if (is.null(prev)) fits[[j$trace]] <- fit
+      fc <- as.numeric(fit$mean)
+    }
+  }
+  write.csv(data.frame(dshw = fc), j$out_csv, row.names = FALSE)
+  cat(sprintf("%d %.4f\n", i, proc.time()[["elapsed"]] - t0))
+}
+`;
 /** R's mstl runs this many times in the speed benchmark (median and minimum kept). */
 const R_REPEATS = 7;
 
@@ -109,6 +145,55 @@ function rScores(traces: Array<{ trace: string; os: Origin[] }>, dir: string): S
   return scores;
 }
 
+/**
+ * R's dshw at every origin (see R_DSHW), one R process for the traces not in the cache. A trace's
+ * origins depend on each other (parameters from the oldest), so they are cached together, by a
+ * hash of all its histories (bench/.cache/r, as rScores).
+ */
+function rDshwScores(traces: Array<{ trace: string; os: Origin[] }>, dir: string): Score[] {
+  const cacheDir = join(import.meta.dirname, '.cache', 'r');
+  mkdirSync(cacheDir, { recursive: true });
+  const lines = ['trace\thistory_csv\tday_steps\tweek_steps\thorizon\tout_csv'];
+  const pending: string[] = [];
+  const jobs = traces.map(({ trace, os }) => {
+    const texts = os.map((o) => Array.from(o.history.values, (v) => (Number.isNaN(v) ? 'NA' : String(v))).join('\n') + '\n');
+    const hash = createHash('sha256').update('dshw\n');
+    os.forEach((o, i) => hash.update(`${o.history.stepMs} ${o.actual.length}\n${texts[i]}`));
+    const key = hash.digest('hex').slice(0, 24);
+    const outs = os.map((_, i) => join(cacheDir, `${key}-dshw-${i}.csv`));
+    const timings = os.map((_, i) => join(cacheDir, `${key}-dshw-${i}.secs`));
+    if (!timings.every((t) => existsSync(t))) {
+      os.forEach((o, i) => {
+        const day = Math.round(DAY_MS / o.history.stepMs);
+        const week = o.history.values.length >= 2 * Math.round(WEEK_MS / o.history.stepMs) ? Math.round(WEEK_MS / o.history.stepMs) : 0;
+        const hist = join(dir, `${key}-${i}.txt`);
+        writeFileSync(hist, texts[i]!);
+        lines.push([trace, hist, day, week, o.actual.length, outs[i]].join('\t'));
+        pending.push(timings[i]!);
+      });
+    }
+    return { trace, os, outs, timings };
+  });
+  if (pending.length > 0) {
+    const jobsFile = join(dir, 'dshw-jobs.tsv');
+    const script = join(dir, 'dshw.R');
+    writeFileSync(jobsFile, lines.join('\n') + '\n');
+    writeFileSync(script, DSHW_SCRIPT);
+    process.stderr.write(`bench: R dshw, ${pending.length} origins (slow: its fit runs in R code)...\n`);
+    const out = execFileSync('Rscript', [script, jobsFile], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    out.trim().split('\n').forEach((l, i) => writeFileSync(pending[i]!, l.split(' ').slice(1).join(' ')));
+  }
+  return jobs.map(({ trace, os, outs, timings }) => {
+    const means = outs.map((f) => Float64Array.from(readFileSync(f, 'utf8').trim().split('\n').slice(1), Number));
+    const seconds = timings.reduce((a, t) => a + Number(readFileSync(t, 'utf8').trim()), 0) / os.length;
+    // NA unless it forecast from every origin (crane_cpu_*: two weeks only at the last origins),
+    // so that each score in its column is over the same days as the other methods'.
+    if (!means.every((m) => m.length > 0 && m.every(Number.isFinite))) return { trace, method: R_DSHW, mase: NaN, smape: NaN, coverage90: null, seconds };
+    const r = scoreOrigins(R_DSHW, os, means, null, seconds);
+    return { trace, method: R_DSHW, mase: r.mase, smape: r.smape, coverage90: null, seconds };
+  });
+}
+
 export function ensureR(): void {
   const ok = spawnSync('Rscript', ['-e', 'suppressMessages(library(forecast))'], { stdio: 'ignore' }).status === 0;
   if (ok) return;
@@ -130,6 +215,7 @@ export async function benchAccuracy(fixtures: string, traces = ACCURACY_TRACES):
       process.stderr.write(`bench: accuracy ${trace} done\n`);
     }
     scores.push(...rScores(all, dir));
+    scores.push(...rDshwScores(all, dir));
     return scores;
   } finally {
     rmSync(dir, { recursive: true, force: true });
