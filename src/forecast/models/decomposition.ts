@@ -35,18 +35,15 @@
 import type { Model, ModelContext, ModelFit } from '../types.js';
 import { minimizeBounded, type Bounds } from '../optimize.js';
 import { finishForecast, minOf, twoLongestCycles } from './holt-winters.js';
-import { decomposablePeriods, mstl } from './stl.js';
+import { mstl } from './stl.js';
 
 export { decomposablePeriods, mstl, type MstlResult } from './stl.js';
 
 /**
- * History used, steps: ten weeks at 5 minutes, or five cycles of the longest period if that is
- * more (35 days at a 1-minute step with a weekly period). The engine keeps 35 days at 5 minutes
- * at most; this bounds the cost on longer inputs (the decomposition and each likelihood
- * evaluation are linear in it).
+ * History used, steps: ten weeks at 5 minutes. The engine keeps 35 days; this bounds the cost on
+ * longer inputs (the decomposition and each likelihood evaluation are linear in it).
  */
 const MAX_HISTORY_STEPS = 20_160;
-const MAX_HISTORY_CYCLES = 5;
 
 /** A non-seasonal ETS form: error type, and trend none, additive or additive damped. */
 export interface EtsForm {
@@ -414,8 +411,7 @@ const paramsOf = (fit: EtsFit): number[] => [fit.form, fit.alpha, fit.beta, fit.
 export function decomposition(): Model {
   const fit = (yAll: Float64Array, h: number, ctx: ModelContext): ModelFit => {
     if (yAll.length === 0) throw new RangeError('mstl: empty history');
-    const keep = Math.max(MAX_HISTORY_STEPS, MAX_HISTORY_CYCLES * Math.max(0, ...decomposablePeriods(ctx.periods, yAll.length)));
-    const y = yAll.length > keep ? yAll.subarray(yAll.length - keep) : yAll;
+    const y = yAll.length > MAX_HISTORY_STEPS ? yAll.subarray(yAll.length - MAX_HISTORY_STEPS) : yAll;
     const n = y.length;
     const d = mstl(y, ctx.periods);
     const ets = fitEts(d.adjusted, ctx.params, ctx.refine ?? false);
