@@ -1,434 +1,441 @@
 /**
- * The `mstl` model: MSTL decomposition plus exponential smoothing of the seasonally adjusted
- * series, as R's `forecast(mstl(x), h)` (forecast package, Hyndman et al.) makes it. Pure.
+ * Multi-seasonal decomposition forecasting (`mstl`), in the spirit of MSTL (Bandara, Hyndman &
+ * Bergmeir 2021, "MSTL: a seasonal-trend decomposition algorithm for time series with multiple
+ * seasonal patterns") and STL's robustness iterations (Cleveland et al. 1990). Pure.
  *
- * 1. MSTL (./stl.ts; Bandara, Hyndman & Bergmeir 2021) of the history with R's defaults: the
- *    periods of `ctx.periods` with more than two full cycles, shortest first, 2 sweeps, STL
- *    seasonal windows 11, 15, ..., no robustness iterations, no Box-Cox transform.
- * 2. The seasonally adjusted series (trend + remainder) is forecast by non-seasonal ETS, the
- *    model chosen by AICc among ETS(A,N,N), (A,Ad,N), (A,A,N) and, for a positive series, the
- *    same with multiplicative errors, each fitted by maximum likelihood, as R's
- *    `ets(x, model = "ZZN")` (Hyndman, Koehler, Snyder & Grose 2002; Hyndman et al. 2008,
- *    "Forecasting with Exponential Smoothing: the State Space Approach"; bounds of R's
- *    `forecast::ets`: alpha, beta in [1e-4, 0.9999], beta <= alpha, phi in [0.8, 0.98]).
- * 3. Each seasonal component is continued naively: its last cycle repeated.
- * forecast(n + k) = ETS mean(k) + sum over periods p of seasonal_p[n - p + (k - 1) mod p].
+ * 1. Keep the last WINDOW_CYCLES cycles of the longest period P (whole cycles).
+ * 2. Iterate: trend = centred moving average over P of the deseasonalised series; for each period
+ *    (shortest first) a seasonal profile = per-phase weighted mean of the detrended series minus
+ *    the other profiles, over all cycles, with recent cycles weighted more (half-life two P) and
+ *    outliers down-weighted (bisquare robustness weights, as in STL), smoothed across neighbouring
+ *    phases and centred on zero.
+ * 3. The seasonally adjusted series y - sum(profiles) is forecast by damped-trend exponential
+ *    smoothing with an AR(1) residual term (fitHoltWinters without periods), and the profiles are
+ *    continued: forecast(n+k) = ES(k) + sum_p profile_p[(n+k) mod p].
  *
- * Without periods the series itself is forecast by the ETS (R's mstl has no seasonal then).
- *
- * Likelihood of the ETS (as R's): additive errors, n log(sum e^2); multiplicative errors,
- * n log(sum (e / yhat)^2) + 2 sum log |yhat|. The one-step forecasts of these non-seasonal
- * models are affine in the initial state (level, slope), so for given smoothing parameters the
- * initial state that maximises the additive-error likelihood is a linear least-squares
- * solution: one pass runs the filter and its responses to a unit initial level and slope and
- * sums the cross-products. The optimiser (Nelder-Mead, ../optimize.ts) then searches only the
- * smoothing parameters (R searches them and the initial state together: the same optimum,
- * reached with fewer evaluations). For multiplicative errors the initial state is the least
- * squares one with weights 1 / y^2 (relative errors against the data instead of the fitted
- * values), and the likelihood is then computed exactly.
- *
- * Parameters (`ModelFit.params`): [form, alpha, beta, phi], form an index into ETS_FORMS. Given
- * back (`ctx.params`) they are used as they are: same form and smoothing parameters, the initial
- * state and the decomposition estimated afresh (as `forecast(model = fit)` does in R); with
- * `ctx.refine` the smoothing parameters are searched again from there (a few evaluations).
+ * Speed (the engine runs it at every rolling origin and refit): buffers are reused across the
+ * passes, medians come from selection or small insertion sorts, and phases are counted, not
+ * computed with %; every sum is still taken in the same order, so results are bit for bit those
+ * of the straightforward code.
  */
 import type { Model, ModelContext, ModelFit } from '../types.js';
-import { minimizeBounded, type Bounds } from '../optimize.js';
-import { finishForecast, minOf, twoLongestCycles } from './holt-winters.js';
-import { mstl } from './stl.js';
+import { selectRange } from '../linalg.js';
+import { finishForecast, fitHoltWinters, minOf, paramsOptions, twoLongestCycles } from './holt-winters.js';
 
-export { decomposablePeriods, mstl, type MstlResult } from './stl.js';
-
+/** Cycles of the longest period used (6 weeks for a weekly cycle): older data is barely weighted. */
+const WINDOW_CYCLES = 6;
+/** Decomposition passes: the first without robustness weights, the others with (STL uses 1 + a few). */
+const PASSES = 3;
 /**
- * History used, steps: ten weeks at 5 minutes. The engine keeps 35 days; this bounds the cost on
- * longer inputs (the decomposition and each likelihood evaluation are linear in it).
+ * Robust averages fall back to plain ones where the robustness weights keep less than this share
+ * of the weight (otherwise a region the previous pass fitted badly can never be fitted again).
  */
-const MAX_HISTORY_STEPS = 20_160;
+const MIN_WEIGHT_SHARE = 0.25;
+/** Half-life of a cycle's weight in the profiles, in cycles of the longest period. */
+const HALF_LIFE_CYCLES = 2;
+/** Bisquare robustness: residuals beyond 6 x median |residual| get weight 0 (Cleveland et al. 1990). */
+const ROBUST_SCALE = 6;
 
-/** A non-seasonal ETS form: error type, and trend none, additive or additive damped. */
-export interface EtsForm {
-  readonly name: string;
-  readonly multiplicative: boolean;
-  readonly trend: boolean;
-  readonly damped: boolean;
+/** Periods the decomposition can estimate: at least two full cycles in `n` steps, ascending. */
+export function decomposablePeriods(periods: readonly number[], n: number): number[] {
+  return [...new Set(periods.filter((p) => Number.isInteger(p) && p >= 2 && 2 * p <= n))].sort((a, b) => a - b);
 }
 
-/**
- * The forms R's `ets(model = "ZZN")` compares, in its order (the first of equal AICc wins); each
- * multiplicative-error form sits 3 after its additive twin.
- */
-export const ETS_FORMS: readonly EtsForm[] = [
-  { name: 'ANN', multiplicative: false, trend: false, damped: false },
-  { name: 'AAdN', multiplicative: false, trend: true, damped: true },
-  { name: 'AAN', multiplicative: false, trend: true, damped: false },
-  { name: 'MNN', multiplicative: true, trend: false, damped: false },
-  { name: 'MAdN', multiplicative: true, trend: true, damped: true },
-  { name: 'MAN', multiplicative: true, trend: true, damped: false },
-];
-
-// R's forecast::ets bounds ("usual" and admissible both hold inside them for these forms).
-const LOWER = 1e-4;
-const UPPER = 0.9999;
-const ALPHA: Bounds = { lo: LOWER, hi: UPPER };
-/** beta = LOWER + share * (min(alpha, UPPER) - LOWER): beta <= alpha, as R requires. */
-const SHARE: Bounds = { lo: 0, hi: 1 };
-const PHI: Bounds = { lo: 0.8, hi: 0.98 };
-/** R's starting values: alpha 0.2, beta a tenth of the way from its lower bound to alpha, phi 0.9782. */
-const START = { alpha: LOWER + 0.2 * (UPPER - LOWER), share: 0.1, phi: PHI.lo + 0.99 * (PHI.hi - PHI.lo) };
-
-/**
- * Likelihood evaluations per form, at most. 10-85 are used on the benchmark traces' 35 days (R's
- * ets allows 2,000, over the initial state as well).
- */
-const MAX_EVALS = 300;
-/** Evaluations of a refit that starts from earlier parameters (`ctx.refine`). */
-const WARM_EVALS = 20;
-/**
- * Convergence: the optimiser stops when its simplex's exp(lik / n) values agree to this relative
- * tolerance, i.e. the -2 log-likelihoods to about n x 1e-7 (1e-3 at n = 10,080, where R's ets,
- * stopping at a relative 1.5e-8 of the -2 log-likelihood itself, stops at ~1e-3 too). 1e-9 took
- * 10-30% more evaluations for likelihoods better by < 0.001 on the benchmark traces.
- */
-const TOL = 1e-7;
-/** R's floor on -2 log-likelihood ("avoid perfect fits"). */
-const MIN_LIK = -1e10;
-
-/** A fitted ETS: form, parameters, fit statistics and the state after the last observation. */
-export interface EtsFit {
-  readonly form: number;
-  readonly alpha: number;
-  readonly beta: number;
-  readonly phi: number;
-  /** -2 log-likelihood (up to constants), as R's `ets`'s `lik`. */
-  readonly lik: number;
-  readonly aicc: number;
-  /** State (level, slope) before the first observation and after the last, in data units. */
-  readonly initial: readonly [number, number];
-  readonly level: number;
-  readonly slope: number;
-}
-
-/** The outcome of one filter run (data in scaled units). */
-interface Run {
-  lik: number;
-  l0: number;
-  b0: number;
-  level: number;
-  slope: number;
-}
-
-/** Initial-state responses below this (data scaled to mean |y| = 1) no longer count. */
-const DEAD_RESPONSE = 1e-14;
-
-/**
- * The ETS filter on y (scaled, n >= 2) for one form and parameter set, with the initial state
- * fitted by (weighted) least squares around `guess` (see the header). `wts` are 1 / y^2 (used
- * for multiplicative errors). Writes into `out` and returns -2 log-likelihood (up to constants).
- * The responses to the initial state die out (geometrically, unless alpha and beta are both tiny):
- * once they have, only the filter itself runs on.
- */
-function runForm(
-  y: Float64Array,
-  wts: Float64Array,
-  f: EtsForm,
-  alpha: number,
-  beta: number,
-  phi: number,
-  guess: readonly [number, number],
-  out: Run,
-): number {
-  const n = y.length;
-  const trend = f.trend;
-  const ph = trend ? (f.damped ? phi : 1) : 0;
-  const bt = trend ? beta : 0;
-  const mult = f.multiplicative;
-  // The filter from the guess, and its responses to a unit change of the initial level (L) and
-  // slope (B); e = e0 + dl * eL + db * eB for an initial state guess + (dl, db).
-  let l = guess[0];
-  let b = trend ? guess[1] : 0;
-  let lL = 1;
-  let bL = 0;
-  let lB = 0;
-  let bB = trend ? 1 : 0;
-  let see = 0;
-  let seL = 0;
-  let seB = 0;
-  let sLL = 0;
-  let sLB = 0;
-  let sBB = 0;
-  const a1 = 1 - alpha;
-  let t = 0;
-  for (; t < n; t++) {
-    const yt = y[t]!;
-    const fc = l + ph * b;
-    const e = yt - fc;
-    const fL = lL + ph * bL;
-    const fB = lB + ph * bB;
-    const w = mult ? wts[t]! : 1;
-    // eL = -fL, eB = -fB
-    see += w * e * e;
-    seL -= w * e * fL;
-    seB -= w * e * fB;
-    sLL += w * fL * fL;
-    sLB += w * fL * fB;
-    sBB += w * fB * fB;
-    l = fc + alpha * e;
-    b = ph * b + bt * e;
-    lL = a1 * fL;
-    bL = ph * bL - bt * fL;
-    lB = a1 * fB;
-    bB = ph * bB - bt * fB;
-    if ((t & 31) === 31 && Math.abs(lL) + Math.abs(bL) + Math.abs(lB) + Math.abs(bB) < DEAD_RESPONSE) {
-      t++;
-      lL = bL = lB = bB = 0;
-      break;
-    }
-  }
-  // Minimise see + 2 (dl seL + db seB) + [dl db] [[sLL sLB] [sLB sBB]] [dl db]'.
-  let dl = 0;
-  let db = 0;
-  const det = sLL * sBB - sLB * sLB;
-  if (trend && det > 1e-12 * sLL * sBB) {
-    dl = -(sBB * seL - sLB * seB) / det;
-    db = -(sLL * seB - sLB * seL) / det;
-  } else if (sLL > 0) {
-    dl = -seL / sLL;
-  }
-  out.l0 = guess[0] + dl;
-  out.b0 = trend ? guess[1] + db : 0;
-  if (!mult) {
-    for (; t < n; t++) {
-      const fc = l + ph * b;
-      const e = y[t]! - fc;
-      see += e * e;
-      l = fc + alpha * e;
-      b = ph * b + bt * e;
-    }
-    out.level = l + dl * lL + db * lB;
-    out.slope = b + dl * bL + db * bB;
-    const sse = Math.max(0, see + dl * seL + db * seB);
-    out.lik = Math.max(MIN_LIK, n * Math.log(sse));
-    return out.lik;
-  }
-  return multiplicativeLik(y, alpha, bt, ph, out);
+/** The result of decomposing y[start..n) (indices absolute, phase of step i is i mod p). */
+export interface Decomposition {
+  readonly periods: readonly number[];
+  /** One zero-mean profile per period, indexed by absolute step mod period. */
+  readonly profiles: readonly Float64Array[];
+  /** Trend of the window (centred moving average, linear at the ends). */
+  readonly trend: Float64Array;
+  /** First absolute index of the window. */
+  readonly start: number;
 }
 
 /**
- * -2 log-likelihood of a multiplicative-error form from the initial state in `out` (which also
- * receives the final state): n log(sum (e / yhat)^2) + 2 sum log |yhat|. The logs are taken of
- * products of 16 forecasts at a time (one log instead of 16; the data are scaled near 1).
+ * Centred moving average of z over `w` steps (a 2 x w average when w is even, so it stays centred),
+ * optionally weighted per step (robustness weights: an outlier does not lift the trend), from
+ * prefix sums; at each end, where the window does not fit, the line through the last (first)
+ * defined value and the one `w` steps inside it is continued.
  */
-function multiplicativeLik(y: Float64Array, alpha: number, beta: number, phi: number, out: Run): number {
-  const n = y.length;
-  let l = out.l0;
-  let b = out.b0;
-  let sum2 = 0;
-  let sumLog = 0;
-  let prod = 1;
-  for (let t = 0; t < n; t++) {
-    const fc = l + phi * b;
-    const e = y[t]! - fc;
-    const rel = e / fc;
-    sum2 += rel * rel;
-    prod *= fc;
-    if ((t & 15) === 15) {
-      sumLog += Math.log(Math.abs(prod));
-      prod = 1;
-    }
-    l = fc + alpha * e;
-    b = phi * b + beta * e;
-  }
-  sumLog += Math.log(Math.abs(prod));
-  out.level = l;
-  out.slope = b;
-  const lik = n * Math.log(sum2) + 2 * sumLog;
-  out.lik = Number.isNaN(lik) ? Infinity : Math.max(MIN_LIK, lik);
-  return out.lik;
-}
-
-/**
- * R's heuristic initial state (forecast:::initstate, non-seasonal): the mean of the first 10
- * values, or the least-squares line through them (level at step 0, slope).
- */
-function initialGuess(y: Float64Array, trend: boolean): [number, number] {
-  const m = Math.min(10, y.length);
-  let sy = 0;
-  for (let t = 0; t < m; t++) sy += y[t]!;
-  if (!trend || m < 2) return [sy / m, 0];
-  // Line through (1, y0), ..., (m, y_{m-1}); its value at 0 is the level before the first step.
-  const mx = (m + 1) / 2;
-  let sxy = 0;
-  let sxx = 0;
-  for (let t = 0; t < m; t++) {
-    sxy += (t + 1 - mx) * (y[t]! - sy / m);
-    sxx += (t + 1 - mx) * (t + 1 - mx);
-  }
-  const slope = sxy / sxx;
-  return [sy / m - slope * mx, slope];
-}
-
-/** Free parameters of a form, in optimiser order: alpha, [beta share, [phi]]. */
-function freeCount(f: EtsForm): number {
-  return f.trend ? (f.damped ? 3 : 2) : 1;
-}
-
-function decodeParams(f: EtsForm, x: ArrayLike<number>): { alpha: number; beta: number; phi: number } {
-  const alpha = x[0]!;
-  const beta = f.trend ? LOWER + x[1]! * (Math.min(alpha, UPPER) - LOWER) : 0;
-  const phi = f.damped ? x[2]! : 1;
-  return { alpha, beta, phi };
-}
-
-function encodeParams(f: EtsForm, alpha: number, beta: number, phi: number): number[] {
-  const x = [alpha];
-  if (f.trend) x.push((beta - LOWER) / Math.max(1e-12, Math.min(alpha, UPPER) - LOWER));
-  if (f.damped) x.push(phi);
-  return x;
-}
-
-function boundsOf(f: EtsForm): Bounds[] {
-  return [ALPHA, SHARE, PHI].slice(0, freeCount(f));
-}
-
-/** AICc of a fit with k optimised quantities (smoothing parameters and initial states) plus the variance. */
-function aicc(lik: number, k: number, n: number): number {
-  const np = k + 1;
-  const aic = lik + 2 * np;
-  return n - np - 1 > 0 ? aic + (2 * np * (np + 1)) / (n - np - 1) : Infinity;
-}
-
-/** Fits one form on scaled y: from `start` (optimiser order), or at `fixed` parameters. */
-function fitForm(y: Float64Array, wts: Float64Array, form: number, how: { start?: readonly number[]; fixed?: readonly number[]; maxEvals?: number }): EtsFit {
-  const f = ETS_FORMS[form]!;
-  const n = y.length;
-  const guess = initialGuess(y, f.trend);
-  const run: Run = { lik: 0, l0: 0, b0: 0, level: 0, slope: 0 };
-  const bounds = boundsOf(f);
-  let x: ArrayLike<number>;
-  if (how.fixed !== undefined) {
-    x = how.fixed.map((v, i) => Math.min(bounds[i]!.hi, Math.max(bounds[i]!.lo, v)));
-  } else {
-    const start = how.start ?? [START.alpha, START.share, START.phi].slice(0, bounds.length);
-    // exp(lik / n): a monotone transform whose relative tolerance is an absolute one on lik / n.
-    const objective = (p: Float64Array): number => {
-      const q = decodeParams(f, p);
-      return Math.exp(runForm(y, wts, f, q.alpha, q.beta, q.phi, guess, run) / n);
-    };
-    const warm = how.start !== undefined;
-    x = minimizeBounded(objective, start, bounds, { maxEvals: how.maxEvals ?? MAX_EVALS, tol: TOL, ...(warm ? { step: 0.2 } : {}) }).x;
-  }
-  const q = decodeParams(f, x);
-  runForm(y, wts, f, q.alpha, q.beta, q.phi, guess, run);
-  const k = freeCount(f) + (f.trend ? 2 : 1);
-  return {
-    form,
-    ...q,
-    lik: run.lik,
-    aicc: aicc(run.lik, k, n),
-    initial: [run.l0, run.b0],
-    level: run.level,
-    slope: run.slope,
-  };
-}
-
-/** The forms that can be fitted on y: multiplicative errors need a positive series; enough points for the parameters. */
-function eligibleForms(y: Float64Array): number[] {
-  const positive = minOf(y) > 0;
-  return ETS_FORMS.map((_, i) => i).filter((i) => {
-    const f = ETS_FORMS[i]!;
-    const k = freeCount(f) + (f.trend ? 2 : 1);
-    return (positive || !f.multiplicative) && k < y.length - 1;
-  });
-}
-
-/**
- * Non-seasonal ETS on y: the form of least AICc, fitted by maximum likelihood; or, with `params`
- * ([form, alpha, beta, phi]), that form with those parameters (`refine`: searched again from
- * there). Returns undefined when y is too short for any form (fewer than 4 points).
- */
-export function fitEts(yIn: Float64Array, params?: readonly number[], refine = false): EtsFit | undefined {
-  const n = yIn.length;
-  // Scaled to a mean absolute value of 1 (the likelihoods shift by the same 2 n log(scale)).
-  let scale = 0;
-  for (let t = 0; t < n; t++) scale += Math.abs(yIn[t]!) / n;
-  if (!(scale > 0) || !Number.isFinite(scale)) scale = 1;
-  const y = new Float64Array(n);
-  const wts = new Float64Array(n);
-  for (let t = 0; t < n; t++) {
-    y[t] = yIn[t]! / scale;
-    wts[t] = 1 / (y[t]! * y[t]!);
-  }
-  const forms = eligibleForms(y);
-  if (forms.length === 0) return undefined;
-  let best: EtsFit | undefined;
-  const given = params !== undefined && params.length === 4 && params.every(Number.isFinite) ? params : undefined;
-  if (given !== undefined && ETS_FORMS[given[0]!] !== undefined) {
-    let form = given[0]!;
-    // A multiplicative form on a series that is no longer positive: its additive twin (3 before it).
-    if (!forms.includes(form)) form -= 3;
-    if (forms.includes(form)) {
-      const f = ETS_FORMS[form]!;
-      const x = encodeParams(f, given[1]!, given[2]!, given[3]!);
-      best = refine ? fitForm(y, wts, form, { start: x, maxEvals: WARM_EVALS }) : fitForm(y, wts, form, { fixed: x });
-    }
-  }
-  if (best === undefined) {
-    for (const form of forms) {
-      const fit = fitForm(y, wts, form, {});
-      if (best === undefined || fit.aicc < best.aicc) best = fit;
-    }
-  }
-  const b = best!;
-  const shift = 2 * n * Math.log(scale);
-  return {
-    ...b,
-    lik: b.lik + shift,
-    aicc: b.aicc + shift,
-    initial: [b.initial[0] * scale, b.initial[1] * scale],
-    level: b.level * scale,
-    slope: b.slope * scale,
-  };
-}
-
-/** The ETS point forecast for steps 1..h: level + (phi + ... + phi^k) slope. */
-export function etsForecast(fit: EtsFit, h: number): Float64Array {
-  const f = ETS_FORMS[fit.form]!;
-  const out = new Float64Array(h);
-  let damp = 0;
-  let phiK = 1;
-  for (let k = 0; k < h; k++) {
-    phiK *= f.damped ? fit.phi : 1;
-    damp += phiK;
-    out[k] = fit.level + (f.trend ? damp * fit.slope : 0);
-  }
+export function centredMovingAverage(z: Float64Array, w: number, weights?: Float64Array): Float64Array {
+  const n = z.length;
+  const out = new Float64Array(n);
+  movingAverageInto(z, w, weights, out, new Float64Array(n + 1), new Float64Array(n + 1));
   return out;
 }
 
-/** The fit's parameters as `ModelFit.params`: [form, alpha, beta, phi]. */
-const paramsOf = (fit: EtsFit): number[] => [fit.form, fit.alpha, fit.beta, fit.phi];
+/**
+ * centredMovingAverage into `out` (length z.length), with the prefix sums in `cz` and `cw`
+ * (scratch, at least z.length + 1 long).
+ */
+function movingAverageInto(
+  z: Float64Array,
+  w: number,
+  weights: Float64Array | undefined,
+  out: Float64Array,
+  cz: Float64Array,
+  cw: Float64Array,
+): void {
+  const n = z.length;
+  if (w <= 1 || n < w + 1) {
+    out.fill(mean(z));
+    return;
+  }
+  // Prefix sums of weight*z and of weight.
+  cz[0] = 0;
+  cw[0] = 0;
+  if (weights === undefined) {
+    for (let i = 0; i < n; i++) {
+      cz[i + 1] = cz[i]! + z[i]!;
+      cw[i + 1] = cw[i]! + 1;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      cz[i + 1] = cz[i]! + weights[i]! * z[i]!;
+      cw[i + 1] = cw[i]! + weights[i]!;
+    }
+  }
+  const half = w >> 1;
+  const even = w % 2 === 0;
+  const lo = half;
+  const hi = n - 1 - half;
+  const plain: number[] = []; // steps whose robust window kept too little weight
+  for (let i = lo; i <= hi; i++) {
+    // Steps i-half..i+half; with an even w the two end steps count half.
+    let num = cz[i + half + 1]! - cz[i - half]!;
+    let den = cw[i + half + 1]! - cw[i - half]!;
+    if (even) {
+      num -= 0.5 * (cz[i - half + 1]! - cz[i - half]! + cz[i + half + 1]! - cz[i + half]!);
+      den -= 0.5 * (cw[i - half + 1]! - cw[i - half]! + cw[i + half + 1]! - cw[i + half]!);
+    }
+    // Most of the window was judged an outlier (e.g. a level shift the previous pass missed):
+    // robustness has nothing to stand on here, so take the plain average instead (below).
+    if (weights !== undefined && den < MIN_WEIGHT_SHARE * w) plain.push(i);
+    else out[i] = num / den;
+  }
+  plainAveragesInto(z, w, plain, out);
+  const span = hi - lo;
+  const lag = Math.min(w, span);
+  const slopeEnd = lag > 0 ? (out[hi]! - out[hi - lag]!) / lag : 0;
+  const slopeStart = lag > 0 ? (out[lo + lag]! - out[lo]!) / lag : 0;
+  for (let i = hi + 1; i < n; i++) out[i] = out[hi]! + slopeEnd * (i - hi);
+  for (let i = 0; i < lo; i++) out[i] = out[lo]! - slopeStart * (lo - i);
+}
 
-/** The `mstl` model: MSTL decomposition, ETS of the seasonally adjusted series, seasonal naive of each seasonal. */
+/**
+ * out[i] = plain centred average of z over w steps (2 x w when w is even) at each i of `at`,
+ * summed in time order. Four windows are summed side by side: the same sums, but four additions
+ * in flight instead of one waiting for the previous.
+ */
+function plainAveragesInto(z: Float64Array, w: number, at: readonly number[], out: Float64Array): void {
+  const half = w >> 1;
+  const end = w % 2 === 0 ? 0.5 : 1; // weight of the two end steps
+  const last = 2 * half; // offset of the last step in the window
+  let j = 0;
+  for (; j + 4 <= at.length; j += 4) {
+    const a0 = at[j]! - half;
+    const a1 = at[j + 1]! - half;
+    const a2 = at[j + 2]! - half;
+    const a3 = at[j + 3]! - half;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    s0 += end * z[a0]!;
+    s1 += end * z[a1]!;
+    s2 += end * z[a2]!;
+    s3 += end * z[a3]!;
+    for (let k = 1; k < last; k++) {
+      s0 += z[a0 + k]!;
+      s1 += z[a1 + k]!;
+      s2 += z[a2 + k]!;
+      s3 += z[a3 + k]!;
+    }
+    out[a0 + half] = (s0 + end * z[a0 + last]!) / w;
+    out[a1 + half] = (s1 + end * z[a1 + last]!) / w;
+    out[a2 + half] = (s2 + end * z[a2 + last]!) / w;
+    out[a3 + half] = (s3 + end * z[a3 + last]!) / w;
+  }
+  for (; j < at.length; j++) {
+    const a = at[j]! - half;
+    let s = 0;
+    s += end * z[a]!;
+    for (let k = 1; k < last; k++) s += z[a + k]!;
+    out[a + half] = (s + end * z[a + last]!) / w;
+  }
+}
+
+function mean(z: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < z.length; i++) s += z[i]!;
+  return z.length > 0 ? s / z.length : 0;
+}
+
+/**
+ * Half-width, in phases, of the triangular kernel that smooths a profile of period p: p/300
+ * (none for a daily cycle at 5 min, +-6 steps of a weekly one, +-33 of a weekly one at 1 min).
+ * It damps the noise of profiles built from few cycles; wider kernels (p/100) blurred the
+ * weekday/weekend step so much that the smoothing of the adjusted series lagged (measured on a
+ * synthetic weekly series and on nyc_taxi, uk_academic_net and nab_twitter_amzn day-ahead).
+ */
+const smoothingHalfWidth = (p: number): number => Math.floor(p / 300);
+
+/**
+ * Decomposes the last whole cycles (at most WINDOW_CYCLES of the longest period) of y into a trend
+ * and one seasonal profile per period. Periods without two full cycles in y are left out.
+ */
+export function decompose(y: Float64Array, periods: readonly number[]): Decomposition {
+  const n = y.length;
+  const ps = decomposablePeriods(periods, n);
+  const P = ps.length > 0 ? ps[ps.length - 1]! : 1;
+  const cycles = Math.min(WINDOW_CYCLES, Math.floor(n / P));
+  const start = ps.length > 0 ? n - cycles * P : Math.max(0, n - 2000);
+  const m = n - start;
+  const w = y.subarray(start);
+  const profiles = ps.map((p) => new Float64Array(p));
+  const robust = new Float64Array(m).fill(1);
+  const seasonal = new Float64Array(m); // sum of the profiles at each window step
+  const work = new Float64Array(m);
+  const trend = new Float64Array(m);
+  const scratch = new Float64Array(m + 1);
+  const scratch2 = new Float64Array(m + 1);
+  // Recency: two cycles of the longest period ago weigh half as much, so a changed pattern takes
+  // over within a few cycles, but the newest cycle alone never outweighs the rest (with one-cycle
+  // half-life its weighted median is the last cycle, and a late level shift became "seasonal").
+  const decay = Math.pow(0.5, 1 / (HALF_LIFE_CYCLES * P));
+  const powers = decayPowers(decay, ps.length > 0 ? m : 0);
+  for (let pass = 0; pass < PASSES && ps.length > 0; pass++) {
+    for (let t = 0; t < m; t++) work[t] = w[t]! - seasonal[t]!;
+    // First pass: a whole longest cycle, so no seasonality leaks into the trend. Later passes
+    // smooth the deseasonalised series over the shortest cycle only, so that the trend (and not
+    // the profiles) takes up a level shift a few days before the end.
+    if (pass === 0) movingAverageInto(work, P, undefined, trend, scratch, scratch2);
+    else movingAverageInto(work, ps[0]!, robust, trend, scratch, scratch2);
+    for (let j = 0; j < ps.length; j++) {
+      const prof = profiles[j]!;
+      const p = prof.length;
+      // Remove this profile from the running sum, re-estimate it, add it back.
+      for (let t = 0, ph = start % p; t < m; t++) {
+        seasonal[t]! -= prof[ph]!; // ph = (start + t) mod p
+        work[t] = w[t]! - trend[t]! - seasonal[t]!;
+        if (++ph === p) ph = 0;
+      }
+      if (pass === 0) weightedPhaseMedians(work, powers, start, p, prof);
+      else weightedPhaseMeans(work, robust, decay, start, p, prof);
+      smoothCircular(prof, smoothingHalfWidth(p));
+      addProfile(seasonal, prof, start);
+    }
+    for (let t = 0; t < m; t++) work[t] = w[t]! - trend[t]! - seasonal[t]!;
+    bisquareWeights(work, robust, scratch);
+  }
+  return { periods: ps, profiles, trend, start };
+}
+
+/** sum[t] += prof[(start + t) mod p] for every t of sum (p = prof.length). */
+function addProfile(sum: Float64Array, prof: Float64Array, start: number): void {
+  const p = prof.length;
+  for (let t = 0, ph = start % p; t < sum.length; t++) {
+    sum[t]! += prof[ph]!;
+    if (++ph === p) ph = 0;
+  }
+}
+
+/** sum[t] -= prof[(start + t) mod p] for every t of sum (p = prof.length). */
+function subtractProfile(sum: Float64Array, prof: Float64Array, start: number): void {
+  const p = prof.length;
+  for (let t = 0, ph = start % p; t < sum.length; t++) {
+    sum[t]! -= prof[ph]!;
+    if (++ph === p) ph = 0;
+  }
+}
+
+/**
+ * out[phase] = sum of wt * r[t] / sum of wt over window steps t of that phase (absolute index
+ * start+t mod p), wt = robust[t] * decay^(age in steps); then centred on zero.
+ */
+function weightedPhaseMeans(
+  r: Float64Array,
+  robust: Float64Array,
+  decay: number,
+  start: number,
+  p: number,
+  out: Float64Array,
+): void {
+  const num = new Float64Array(p);
+  const den = new Float64Array(p);
+  const numAge = new Float64Array(p); // the same without robustness weights
+  const denAge = new Float64Array(p);
+  const m = r.length;
+  let age = 1; // decay^(m-1-t), built from the end backwards
+  let ph = (start + m - 1) % p;
+  for (let t = m - 1; t >= 0; t--, ph = ph === 0 ? p - 1 : ph - 1) {
+    const wt = robust[t]! * age;
+    num[ph]! += wt * r[t]!;
+    den[ph]! += wt;
+    numAge[ph]! += age * r[t]!;
+    denAge[ph]! += age;
+    age *= decay;
+  }
+  let avg = 0;
+  for (let ph = 0; ph < p; ph++) {
+    // A phase whose cycles were nearly all judged outliers falls back to the plain weighted mean.
+    out[ph] = den[ph]! >= MIN_WEIGHT_SHARE * denAge[ph]! ? num[ph]! / den[ph]! : denAge[ph]! > 0 ? numAge[ph]! / denAge[ph]! : 0;
+    avg += out[ph]! / p;
+  }
+  for (let ph = 0; ph < p; ph++) out[ph]! -= avg;
+}
+
+/**
+ * First-pass profile, robust before any robustness weights exist: out[phase] = weighted median of
+ * r over the window steps t of that phase, weight powers[m-1-t] = decay^(age in steps);
+ * then centred on zero. (Means would let one spike in the heaviest cycle shape the profile and
+ * mask itself.) The weighted median is the first value, in ascending order (ties in time order),
+ * at which the running weight reaches half the total.
+ */
+function weightedPhaseMedians(r: Float64Array, powers: Float64Array, start: number, p: number, out: Float64Array): void {
+  const m = r.length;
+  const first = start % p; // phase of window step 0
+  const vals = new Float64Array(Math.ceil(m / p)); // one phase's values and weights
+  const wts = new Float64Array(vals.length);
+  let avg = 0;
+  for (let ph = 0; ph < p; ph++) {
+    // Window steps t with (start + t) mod p = ph, in time order.
+    let k = 0;
+    let total = 0;
+    for (let t = (ph - first + p) % p; t < m; t += p, k++) {
+      vals[k] = r[t]!;
+      wts[k] = powers[m - 1 - t]!;
+      total += wts[k]!;
+    }
+    sortPairsByValue(vals, wts, k);
+    let acc = 0;
+    let med = 0;
+    for (let i = 0; i < k; i++) {
+      acc += wts[i]!;
+      med = vals[i]!;
+      if (acc >= total / 2) break;
+    }
+    out[ph] = k > 0 ? med : 0;
+    avg += out[ph]! / p;
+  }
+  for (let ph = 0; ph < p; ph++) out[ph]! -= avg;
+}
+
+/** Insertion sort pays off up to this many values (a phase has one per cycle: 6 to 42 here). */
+const INSERTION_SORT_MAX = 64;
+
+/**
+ * Sorts vals[0..k) ascending, carrying wts[0..k) along, in the order Array.prototype.sort gives
+ * with the comparator (a, b) => a - b (stable: ties keep their order). Short NaN-free lists by
+ * insertion (the same order, since without NaN that comparator is a consistent "<"); the rest,
+ * as a permutation, by that very sort.
+ */
+function sortPairsByValue(vals: Float64Array, wts: Float64Array, k: number): void {
+  let hasNaN = false;
+  for (let i = 0; i < k && !hasNaN; i++) hasNaN = Number.isNaN(vals[i]!);
+  if (k > INSERTION_SORT_MAX || hasNaN) {
+    const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => vals[a]! - vals[b]!);
+    const v = vals.slice(0, k);
+    const w = wts.slice(0, k);
+    for (let i = 0; i < k; i++) {
+      vals[i] = v[order[i]!]!;
+      wts[i] = w[order[i]!]!;
+    }
+    return;
+  }
+  for (let i = 1; i < k; i++) {
+    const v = vals[i]!;
+    const w = wts[i]!;
+    let j = i - 1;
+    for (; j >= 0 && vals[j]! > v; j--) {
+      vals[j + 1] = vals[j]!;
+      wts[j + 1] = wts[j]!;
+    }
+    vals[j + 1] = v;
+    wts[j + 1] = w;
+  }
+}
+
+/** powers[a] = decay^a for ages a < count, each from Math.pow (a running product would round differently). */
+function decayPowers(decay: number, count: number): Float64Array {
+  const powers = new Float64Array(count);
+  for (let a = 0; a < count; a++) powers[a] = Math.pow(decay, a);
+  return powers;
+}
+
+/** Smooths a cyclic profile with a triangular kernel of half-width hw (in place), then centres it. */
+function smoothCircular(prof: Float64Array, hw: number): void {
+  const p = prof.length;
+  if (hw < 1 || p < 2 * hw + 1) return;
+  const src = prof.slice();
+  let avg = 0;
+  for (let ph = 0; ph < p; ph++) {
+    let s = 0;
+    let ws = 0;
+    for (let d = -hw, at = ph - hw < 0 ? ph - hw + p : ph - hw; d <= hw; d++, at = at === p - 1 ? 0 : at + 1) {
+      // at = (ph + d) mod p
+      const k = hw + 1 - Math.abs(d);
+      s += k * src[at]!;
+      ws += k;
+    }
+    prof[ph] = s / ws;
+    avg += prof[ph]! / p;
+  }
+  for (let ph = 0; ph < p; ph++) prof[ph]! -= avg;
+}
+
+/**
+ * STL robustness weights: bisquare of residual / (6 x median |residual|). `scratch` (at least as
+ * long as resid) is overwritten.
+ */
+function bisquareWeights(resid: Float64Array, out: Float64Array, scratch: Float64Array): void {
+  const h = ROBUST_SCALE * upperMedianAbs(resid, scratch);
+  if (h <= 0) {
+    out.fill(1, 0, resid.length);
+    return;
+  }
+  for (let t = 0; t < resid.length; t++) {
+    const u = Math.abs(resid[t]!) / h;
+    out[t] = u < 1 ? (1 - u * u) * (1 - u * u) : 0;
+  }
+}
+
+/**
+ * Element n >> 1 of |x| sorted ascending with NaN last (as Float64Array.prototype.sort orders
+ * them; 0 for an empty x), found by selection instead of sorting. `scratch` (at least as long
+ * as x) is overwritten.
+ */
+function upperMedianAbs(x: Float64Array, scratch: Float64Array): number {
+  const n = x.length;
+  if (n === 0) return 0;
+  let count = 0; // the |x| that are not NaN, at the front of scratch
+  for (let t = 0; t < n; t++) {
+    const a = Math.abs(x[t]!);
+    if (!Number.isNaN(a)) scratch[count++] = a;
+  }
+  const k = n >> 1;
+  return k < count ? selectRange(scratch, 0, count, k) : NaN;
+}
+
+/** The `mstl` model: robust multi-seasonal decomposition + damped-trend smoothing of the rest. */
 export function decomposition(): Model {
-  const fit = (yAll: Float64Array, h: number, ctx: ModelContext): ModelFit => {
-    if (yAll.length === 0) throw new RangeError('mstl: empty history');
-    const y = yAll.length > MAX_HISTORY_STEPS ? yAll.subarray(yAll.length - MAX_HISTORY_STEPS) : yAll;
+  const fit = (y: Float64Array, h: number, ctx: ModelContext): ModelFit => {
+    if (y.length === 0) throw new RangeError('mstl: empty history');
     const n = y.length;
-    const d = mstl(y, ctx.periods);
-    const ets = fitEts(d.adjusted, ctx.params, ctx.refine ?? false);
-    // Too short for any ETS form (fewer than 4 points): the last value.
-    const out = ets === undefined ? new Float64Array(h).fill(d.adjusted[n - 1]!) : etsForecast(ets, h);
-    d.periods.forEach((p, i) => {
-      const s = d.seasonals[i]!;
-      for (let k = 0; k < h; k++) out[k]! += s[n - p + (k % p)]!;
-    });
-    const forecast = finishForecast(out, minOf(y) >= 0, y[n - 1]!);
-    return ets === undefined ? { forecast } : { forecast, params: paramsOf(ets) };
+    const d = decompose(y, ctx.periods);
+    const adjusted = y.slice(d.start);
+    for (const prof of d.profiles) subtractProfile(adjusted, prof, d.start);
+    // The smoothing's parameters are the model's parameters (the profiles are estimated afresh).
+    const smooth = fitHoltWinters(adjusted, [], { horizon: h, ...paramsOptions(ctx) });
+    const out = smooth.forecast(h);
+    for (const prof of d.profiles) addProfile(out, prof, n);
+    return { forecast: finishForecast(out, minOf(y) >= 0, y[n - 1]!), params: smooth.free };
   };
   return {
     name: 'mstl',
-    // Two full cycles of the longest period (at exactly two it is left out of the decomposition,
-    // as R leaves it out: STL needs more); without periods only the ETS runs, for which a dozen
-    // points will do.
+    // Two full cycles of the longest period tell the seasonal profile from the trend; without
+    // periods only the smoothing runs, for which a dozen points will do.
     minHistory: twoLongestCycles,
     fit,
     forecast: (y, h, ctx) => fit(y, h, ctx).forecast,
