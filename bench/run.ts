@@ -30,7 +30,7 @@ function accuracyTables(scores: Score[]): string {
   for (const [title, key, d] of [['MASE', 'mase', 3], ['sMAPE %', 'smape', 1]] as const) {
     out.push(`\n#### ${title}\n`, `| trace | ${methods.join(' | ')} |`, `|---|${methods.map(() => '---:').join('|')}|`);
     for (const t of traces) out.push(`| ${t} | ${methods.map((m) => f(get(t, m)?.[key] ?? null, d)).join(' | ')} |`);
-    out.push(`| **median** | ${methods.map((m) => f(median(traces.map((t) => get(t, m)![key])), d)).join(' | ')} |`);
+    out.push(`| **median** | ${methods.map((m) => f(median(traces.map((t) => get(t, m)![key]).filter(Number.isFinite)), d)).join(' | ')} |`);
   }
   const qm = methods.filter((m) => get(traces[0]!, m)?.coverage90 !== null);
   out.push('\n#### p90 coverage (target 0.85–0.95)\n', `| trace | ${qm.join(' | ')} |`, `|---|${qm.map(() => '---:').join('|')}|`);
