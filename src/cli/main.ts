@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `prescale` command. Exit codes (DESIGN.md): 0 success, 1 runtime failure, 2 bad usage or
- * invalid input, always with a one-line error on stderr.
+ * invalid input (a query Prometheus rejects included), always with a one-line error on stderr.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, isPrescaleError } from '../core/errors.js';
@@ -150,7 +150,8 @@ export async function main(argv: string[]): Promise<number> {
     // One line per problem (a spec with several problems reports them all).
     const lines = isPrescaleError(e, 'invalid-input') ? e.message.split('\n') : [errorMessage(e)];
     for (const line of lines) process.stderr.write(`prescale: error: ${line}\n`);
-    if (isPrescaleError(e, 'invalid-input')) return 2;
+    // A query Prometheus refuses (PromQL syntax, too many points) is the user's input too.
+    if (isPrescaleError(e, 'invalid-input') || isPrescaleError(e, 'query')) return 2;
     if (process.env.PRESCALE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     return 1;
   }

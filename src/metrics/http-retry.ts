@@ -100,6 +100,8 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, opts: Ret
 
 /** HTTP status classes as prescale treats them (see src/core/errors.ts). */
 export function classifyStatus(status: number): { kind: 'transient' | 'query' | 'forbidden' | 'invalid-input' | 'unexpected'; retryable: boolean } {
+  // 501 Not Implemented will not change on a retry: the endpoint is not there (a wrong URL or API).
+  if (status === 501) return { kind: 'invalid-input', retryable: false };
   if (status === 429 || status >= 500) return { kind: 'transient', retryable: true };
   if (status === 401 || status === 403) return { kind: 'forbidden', retryable: false };
   // Prometheus: 400 bad_data (parse errors, too many points), 422 execution errors.

@@ -14,6 +14,7 @@ import { isPrescaleError } from '../../src/core/errors.js';
 import { readSeriesFile } from '../../src/metrics/file-source.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { startPrometheus, type PromServer } from '../support/prometheus.js';
+import { linesOf, runCli } from '../cli/run-cli.js';
 
 // Three days of the NYC taxi trace (30-minute step) with some rows removed: gaps longer than
 // Prometheus' 5-minute lookback, so they must come back as absent rows.
@@ -106,4 +107,21 @@ test('bad flags are invalid input naming the flag', async () => {
     assert.match(err.message, message);
   }
   assert.ok(!(await readdir(dir)).includes('x.csv'));
+});
+
+test('the CLI: a PromQL syntax error exits 2 with one line; a 501 is not retried', async () => {
+  const out = join(dir, 'bad.csv');
+  const r = await runCli(['record', '--prometheus', prom.url, '--query', 'sum(rate(taxi_passengers[1h]', '--from', FIRST, '--to', LAST, '--step', '30m', '--output', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(linesOf(r.stderr).length, 1, r.stderr);
+  assert.match(r.stderr, /^prescale: error: .*Prometheus rejected the query \(HTTP 400, bad_data\): .*parse error/);
+  proxy.reset();
+  proxy.setRule(() => ({ kind: 'status', status: 501, body: 'not implemented' }));
+  try {
+    const n = await runCli(['record', '--prometheus', proxy.url, '--query', 'taxi_passengers', '--from', FIRST, '--to', LAST, '--step', '30m', '--output', out]);
+    assert.equal(n.code, 2, n.stderr);
+    assert.equal(proxy.requests.length, 1, 'one request: a 501 is not retried');
+  } finally {
+    proxy.setRule(undefined);
+  }
 });

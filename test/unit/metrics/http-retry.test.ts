@@ -38,12 +38,13 @@ test('Retry-After: delay-seconds or an HTTP date; junk is ignored', () => {
   for (const [header, want] of table) assert.equal(parseRetryAfterMs(header, now), want, String(header));
 });
 
-test('status classes: 429 and 5xx retried; 401/403 forbidden; 400/422 query; other 4xx invalid input', () => {
+test('status classes: 429 and 5xx but 501 retried; 401/403 forbidden; 400/422 query; 501 and other 4xx invalid input', () => {
   const table: [number, string, boolean][] = [
     [429, 'transient', true],
     [500, 'transient', true],
     [502, 'transient', true],
     [503, 'transient', true],
+    [501, 'invalid-input', false],
     [401, 'forbidden', false],
     [403, 'forbidden', false],
     [400, 'query', false],
