@@ -104,31 +104,22 @@ export class ScalerController {
       return undefined;
     }
 
-    // 3. Invalid spec.
-    if (!parsed.ok) {
-      const message = parsed.problems.map((p) => formatProblem(`${keyOf(obj)}`, p)).join('; ');
+    // 3. Invalid spec; or what a scaler may not make the operator do: read files on the operator's
+    // disk, or send requests (and credentials) to a Prometheus off the allow-list. Refused before
+    // any request; a floor this process wrote is given back; a spec change brings it back here.
+    const refusal = parsed.ok ? this.refusal(parsed.scaler) : { reason: 'InvalidSpec', message: parsed.problems.map((p) => formatProblem(keyOf(obj), p)).join('; ') };
+    if (refusal || !parsed.ok) {
+      const { reason, message } = refusal!;
       if (entry.wrote) await this.restoreTarget(entry.wrote, signal).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'restoring the target failed'));
-      await this.writeStatus(obj, failedConditions('InvalidSpec', message), {});
-      this.deps.metrics.errors.inc({ reason: 'InvalidSpec' });
-      await this.deps.events.warn(obj, 'InvalidSpec', message);
-      log.warn({ problems: parsed.problems.length }, message);
+      entry.wrote = undefined;
+      await this.writeStatus(obj, failedConditions(reason, message), {});
+      this.deps.metrics.errors.inc({ reason });
+      await this.deps.events.warn(obj, reason, message);
+      log.warn({ reason }, message);
       return undefined;
     }
     const scaler = parsed.scaler;
     const s = scaler.spec;
-
-    // 3b. What a scaler may not make the operator do: read files on the operator's disk, or send
-    // requests (and credentials) to a Prometheus off the allow-list. Refused before any request.
-    const refusal = this.refusal(scaler);
-    if (refusal) {
-      if (entry.wrote) await this.restoreTarget(entry.wrote, signal).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'restoring the target failed'));
-      entry.wrote = undefined;
-      await this.writeStatus(obj, failedConditions(refusal.reason, refusal.message), {});
-      this.deps.metrics.errors.inc({ reason: refusal.reason });
-      await this.deps.events.warn(obj, refusal.reason, refusal.message);
-      log.warn({ reason: refusal.reason }, refusal.message);
-      return undefined;
-    }
     const specKey = JSON.stringify(s);
     if (entry.specKey !== specKey) {
       // A new spec is a new plan: the loop starts afresh (its floors do not depend on when it starts).
