@@ -467,7 +467,8 @@ describe('alerts and dashboard', () => {
     const expr = (a: string): string => ruleGroups().flatMap((g) => g.rules).find((r) => r.alert === a)!.expr;
     assert.match(expr('PrescaleReconcileErrors'), /prescale_errors_total/);
     assert.match(expr('PrescaleMetricsUnavailable'), /prescale_errors_total\{[^}]*reason=~"MetricsUnavailable\|ForecastStale"/);
-    assert.match(expr('PrescaleFloorAtMaxReplicas'), /prescale_floor_replicas[\s\S]*kube_horizontalpodautoscaler_spec_max_replicas/);
+    assert.match(expr('PrescaleFloorAtMaxReplicas'), /prescale_floor_replicas[\s\S]*prescale_max_replicas/);
+    assert.match(expr('PrescaleForecastErrorHigh'), /prescale_forecast_error\{[^}]*measure="smape"/);
   });
 
   test('every dashboard query passes promtool (as a recording rule, variables filled in)', async () => {
