@@ -56,7 +56,6 @@ export interface ControllerDeps {
 /** What the operator keeps per scaler between passes (in memory only). */
 interface Entry {
   specKey?: string;
-  scaler?: Scaler;
   control: ControlState;
   history?: HistoryWindow;
   lastLoad?: number;
@@ -124,7 +123,6 @@ export class ScalerController {
     if (entry.specKey !== specKey) {
       // A new spec is a new plan: the loop starts afresh (its floors do not depend on when it starts).
       entry.specKey = specKey;
-      entry.scaler = scaler;
       entry.control = { ...initialState(), ...(entry.control.applied ? { applied: entry.control.applied } : {}), ...(entry.control.lastDataMs !== undefined ? { lastDataMs: entry.control.lastDataMs } : {}) };
       entry.history = undefined;
     }

@@ -5,7 +5,7 @@
  */
 import { formatTimestamp } from '../core/time.js';
 import type { Decision } from '../control/reconcile.js';
-import { stepAt, type Plan } from '../plan/index.js';
+import { nextChange, stepAt, type Plan } from '../plan/index.js';
 
 export type ConditionType = 'Ready' | 'Active' | 'ForecastReady';
 
@@ -53,7 +53,7 @@ export function stepsOf(plan: Plan | undefined, nowMs: number, floor: number): {
   const cur = stepAt(plan, nowMs);
   if (!cur) return {};
   const view = (s: { fromMs: number; toMs: number; replicas: number }): StepStatus => ({ start: formatTimestamp(s.fromMs), end: formatTimestamp(s.toMs), replicas: s.replicas });
-  const next = plan.steps.find((s) => s.fromMs >= cur.toMs && s.replicas !== cur.replicas);
+  const next = nextChange(plan, nowMs);
   return { currentStep: { ...view(cur), replicas: floor }, ...(next ? { nextStep: view(next) } : {}) };
 }
 

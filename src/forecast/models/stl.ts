@@ -163,6 +163,15 @@ function loessAt(
   return mean;
 }
 
+/** Loess's tricube weight of a point at distance r from the centre of a window of half-width h (R's cut-offs). */
+function tricube(r: number, h: number): number {
+  if (r > 0.999 * h) return 0;
+  if (r <= 0.001 * h) return 1;
+  const u = r / h;
+  const v = 1 - u * u * u;
+  return v * v * v;
+}
+
 /**
  * Normalised tricube weights of a window of `span` points centred on the point fitted
  * (h = (span - 1) / 2): where the window is symmetric and there are no robustness weights, the
@@ -173,12 +182,7 @@ function centredKernel(span: number, out: Float64Array): void {
   let total = 0;
   for (let i = 0; i < span; i++) {
     const r = Math.abs(i - h);
-    let w = 0;
-    if (r <= 0.999 * h) {
-      const u = r / h;
-      const v = 1 - u * u * u;
-      w = r <= 0.001 * h ? 1 : v * v * v;
-    }
+    const w = tricube(r, h);
     out[i] = w;
     total += w;
   }
@@ -288,12 +292,7 @@ function equivalentWeights(n: number, span: number, degree: number, x: number, l
   const m = right - left + 1;
   for (let i = 0; i < m; i++) {
     const r = Math.abs(left + i - x);
-    let w = 0;
-    if (r <= 0.999 * h) {
-      const u = r / h;
-      const v = 1 - u * u * u;
-      w = r <= 0.001 * h ? 1 : v * v * v;
-    }
+    const w = tricube(r, h);
     out[i] = w;
     total += w;
   }
