@@ -14,6 +14,12 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 export const WEEK_MS = 7 * DAY_MS;
+/**
+ * Longest duration accepted, 36500d (100 years): longer than any history, horizon or interval
+ * prescale can use, and short enough that a time plus a few durations stays exact in ms (far
+ * below 2^53) and inside the range of a Date (about 275,000 years), so it can still be printed.
+ */
+export const MAX_DURATION_MS = 36_500 * DAY_MS;
 
 /** Parses a duration into milliseconds; `what` names the field or flag in the error. */
 export function parseDuration(text: string, what = 'duration'): number {
@@ -30,6 +36,9 @@ export function parseDuration(text: string, what = 'duration'): number {
     throw invalidInput(`${what}: ${JSON.stringify(text)} is not a duration (use e.g. 90s, 5m, 6h, 1d, 1w)`);
   }
   if (total <= 0) throw invalidInput(`${what}: ${JSON.stringify(text)} must be longer than zero`);
+  // Whole milliseconds: 0.4ms would round to a zero that the check above is there to refuse.
+  if (total < 0.5) throw invalidInput(`${what}: ${JSON.stringify(text)} is shorter than 1ms`);
+  if (total > MAX_DURATION_MS) throw invalidInput(`${what}: ${JSON.stringify(text)} is longer than the maximum of 36500d (100 years)`);
   return Math.round(total);
 }
 

@@ -11,7 +11,7 @@ for (const [text, ms, formatted] of cases) {
   });
 }
 
-for (const bad of ['', '5', 'm5', '5 minutes', '-5m', '0s', '5mm']) {
+for (const bad of ['', '5', 'm5', '5 minutes', '-5m', '0s', '5mm', '0.4ms', '36500d1ms', '999999999999999999999w']) {
   test(`duration ${JSON.stringify(bad)} is rejected naming the field`, () => {
     assert.throws(() => parseDuration(bad, 'spec.plan.leadTime'), /^PrescaleError: spec\.plan\.leadTime: /);
   });
