@@ -552,7 +552,7 @@ function fallbackSelection(candidates: Model[], y: Float64Array, ctx: ModelConte
 }
 
 function preferredFallback(candidates: Model[]): Model {
-  const order = ['mstl', 'holt-winters', 'regression', 'fft', 'seasonal-naive-day', 'seasonal-naive-week'];
+  const order = ['mstl', 'decomposition', 'holt-winters', 'regression', 'fft', 'seasonal-naive-day', 'seasonal-naive-week'];
   return [...candidates].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))[0]!;
 }
 

@@ -4,6 +4,7 @@
 import { DAY_MS, WEEK_MS } from '../core/duration.js';
 import { decomposition } from './models/decomposition.js';
 import { holtWinters } from './models/holt-winters.js';
+import { mstlModel } from './models/mstl.js';
 import { regression } from './models/regression.js';
 import { seasonalNaive } from './models/seasonal-naive.js';
 import { spectral } from './models/spectral.js';
@@ -20,6 +21,7 @@ export function allModels(): Model[] {
     spectral(),
     regression(),
     decomposition(),
+    mstlModel(),
   ];
 }
 

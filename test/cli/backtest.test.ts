@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CliResult, DAY_MS, MINUTE_MS, ROOT, fixtureRows, linesOf, quantile, runCli, scalerName, tempDir, writeSeries } from './run-cli.js';
 
-const MODELS = ['auto', 'seasonal-naive-day', 'seasonal-naive-week', 'holt-winters', 'fft', 'regression', 'mstl'];
+const MODELS = ['auto', 'seasonal-naive-day', 'seasonal-naive-week', 'holt-winters', 'fft', 'regression', 'decomposition', 'mstl'];
 const POLICIES = ['predictive', 'hpa', 'last-week', 'perfect-foresight', 'oracle'];
 
 // Ten days at 5 minutes: a week of warm-up, then three scored days.

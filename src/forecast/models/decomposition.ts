@@ -1,5 +1,5 @@
 /**
- * Multi-seasonal decomposition forecasting (`mstl`), in the spirit of MSTL (Bandara, Hyndman &
+ * Robust multi-seasonal decomposition forecasting (`decomposition`), in the spirit of MSTL (Bandara, Hyndman &
  * Bergmeir 2021, "MSTL: a seasonal-trend decomposition algorithm for time series with multiple
  * seasonal patterns") and STL's robustness iterations (Cleveland et al. 1990). Pure.
  *
@@ -418,10 +418,14 @@ function upperMedianAbs(x: Float64Array, scratch: Float64Array): number {
   return k < count ? selectRange(scratch, 0, count, k) : NaN;
 }
 
-/** The `mstl` model: robust multi-seasonal decomposition + damped-trend smoothing of the rest. */
+/**
+ * The `decomposition` model: robust multi-seasonal decomposition + damped-trend smoothing of the
+ * rest. Unlike `mstl` (./mstl.ts, STL as R runs it), its profiles weight recent cycles more and
+ * down-weight outliers, and it uses the detected periods only.
+ */
 export function decomposition(): Model {
   const fit = (y: Float64Array, h: number, ctx: ModelContext): ModelFit => {
-    if (y.length === 0) throw new RangeError('mstl: empty history');
+    if (y.length === 0) throw new RangeError('decomposition: empty history');
     const n = y.length;
     const d = decompose(y, ctx.periods);
     const adjusted = y.slice(d.start);
@@ -433,7 +437,7 @@ export function decomposition(): Model {
     return { forecast: finishForecast(out, minOf(y) >= 0, y[n - 1]!), params: smooth.free };
   };
   return {
-    name: 'mstl',
+    name: 'decomposition',
     // Two full cycles of the longest period tell the seasonal profile from the trend; without
     // periods only the smoothing runs, for which a dozen points will do.
     minHistory: twoLongestCycles,

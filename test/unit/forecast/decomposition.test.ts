@@ -8,7 +8,7 @@ import { assertFiniteOfLength, ctxOf, series } from '../../support/synthetic.js'
 
 const MIN = 60_000;
 
-test('mstl: periods too long for the history are dropped, not used', () => {
+test('decomposition: periods too long for the history are dropped, not used', () => {
   assert.deepEqual(decomposablePeriods([12, 288, 2016], 1000), [12, 288]);
   assert.deepEqual(decomposablePeriods([2016, 288, 288], 5000), [288, 2016]);
   const y = series(1000, (i) => 10 + 5 * Math.sin((2 * Math.PI * i) / 288), { uniform: 0.1 });
@@ -16,7 +16,7 @@ test('mstl: periods too long for the history are dropped, not used', () => {
   assertFiniteOfLength(decomposition().forecast(y, 24, ctxOf(5 * MIN, [288, 2016])), 24);
 });
 
-test('mstl: decompose recovers a daily and a weekly profile and ignores a spike', () => {
+test('decomposition: decompose recovers a daily and a weekly profile and ignores a spike', () => {
   const perDay = 24; // hourly steps
   const n = 6 * 7 * perDay;
   const daily = (i: number) => 20 * Math.sin((2 * Math.PI * i) / perDay);
@@ -42,7 +42,7 @@ test('mstl: decompose recovers a daily and a weekly profile and ignores a spike'
   assert.ok(Math.abs(trendAtSpike - 100) < 1, `trend at the spike ${trendAtSpike}`);
 });
 
-test('mstl: the centred moving average keeps a line and flattens a whole-period cycle', () => {
+test('decomposition: the centred moving average keeps a line and flattens a whole-period cycle', () => {
   const line = Float64Array.from({ length: 100 }, (_, i) => 3 + 0.5 * i);
   const wave = Float64Array.from({ length: 100 }, (_, i) => 3 + 0.5 * i + 10 * Math.sin((2 * Math.PI * i) / 10));
   for (const w of [10, 11]) {

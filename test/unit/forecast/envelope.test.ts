@@ -98,7 +98,7 @@ test('a real trend (+3% a day) is still followed: the forecast runs above everyt
   const env = envelopeOf(history.values, STEP, STEP)!;
   assert.ok(env.slopePerStep > 0, 'the envelope sees the trend');
   const top = maxOf(history.values);
-  for (const model of ['auto', 'mstl', 'regression']) {
+  for (const model of ['auto', 'mstl', 'decomposition', 'regression']) {
     const f = forecast(history, model);
     assert.equal(f.envelope?.dropped.length ?? 0, 0, `${model} is kept`);
     assert.ok(maxOf(f.quantiles[0]!.values) > top, `${model}: the p90 ${maxOf(f.quantiles[0]!.values)} reaches past the history's ${top}`);

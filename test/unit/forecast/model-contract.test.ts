@@ -3,7 +3,7 @@
  *
  * A row of `contracts` lists the scenarios its model is held to and, where the models were
  * specified differently (step, noise, horizon, bound), that model's own values: the two
- * smoothing models (holt-winters, mstl) share one set, the two harmonic/lag models (fft,
+ * smoothing models (holt-winters, decomposition, mstl) share one set, the two harmonic/lag models (fft,
  * regression) another. A scenario absent from a row is not run for that model. Each test makes
  * a fresh model. Tests of one model's internals stay in that model's own file.
  */
@@ -13,6 +13,7 @@ import { MINUTE_MS } from '../../../src/core/duration.js';
 import type { Series } from '../../../src/core/series.js';
 import { decomposition } from '../../../src/forecast/models/decomposition.js';
 import { holtWinters } from '../../../src/forecast/models/holt-winters.js';
+import { mstlModel } from '../../../src/forecast/models/mstl.js';
 import { regression } from '../../../src/forecast/models/regression.js';
 import { seasonalNaive } from '../../../src/forecast/models/seasonal-naive.js';
 import { spectral } from '../../../src/forecast/models/spectral.js';
@@ -227,7 +228,7 @@ interface Contract {
   readonly nyc: NycScenario;
 }
 
-/** What the two smoothing models, holt-winters and mstl, are both held to. */
+/** What the smoothing models, holt-winters, decomposition and mstl, are all held to. */
 const SMOOTHING: Omit<Contract, 'name' | 'make'> = {
   // Two of the longest cycles, or a dozen steps without periods.
   minHistory: [
@@ -257,7 +258,8 @@ const HARMONIC_AND_LAGS: Omit<Contract, 'name' | 'make' | 'minHistory' | 'dailyS
 
 const contracts: Contract[] = [
   { name: 'holt-winters', make: () => holtWinters(), ...SMOOTHING },
-  { name: 'mstl', make: () => decomposition(), ...SMOOTHING },
+  { name: 'decomposition', make: () => decomposition(), ...SMOOTHING },
+  { name: 'mstl', make: () => mstlModel(), ...SMOOTHING },
   {
     name: 'fft',
     make: () => spectral(),
