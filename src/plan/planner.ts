@@ -3,7 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import type { Series } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
 import { clampInt, replicasFor } from './capacity.js';
-import { resolvePlanOptions } from './options.js';
+import { MAX_PLAN_BLOCKS, MAX_TIME_MS, resolvePlanOptions } from './options.js';
 import type { AppliedFloor, Plan, PlanOptions, PlanStep, ResolvedPlanOptions, StepReason, StepReasonKind } from './types.js';
 
 /**
@@ -30,6 +30,8 @@ import type { AppliedFloor, Plan, PlanOptions, PlanStep, ResolvedPlanOptions, St
  *   5. maxStepChange: ramp up ahead of a rise (backwards), then limit each change from the
  *      previous step, starting at the applied floor (forwards). Only this last limit can leave a
  *      block short of its need, and its reason says so.
+ * Refused (invalid-input, naming the value or option): a forecast value that is not finite, times a
+ * Date cannot hold, and more than MAX_PLAN_BLOCKS blocks (a minStep far too short for the horizon).
  */
 export function buildPlan(forecast: Series, nowMs: number, options: PlanOptions, applied?: AppliedFloor): Plan {
   const o = resolvePlanOptions(options);
@@ -37,6 +39,9 @@ export function buildPlan(forecast: Series, nowMs: number, options: PlanOptions,
   const { startMs, stepMs, values } = forecast;
   const planEnd = startMs + values.length * stepMs - o.leadTimeMs;
   if (values.length === 0 || planEnd <= nowMs) return { steps: [] };
+  if (!((planEnd - nowMs) / o.minStepMs + 2 <= MAX_PLAN_BLOCKS)) {
+    throw invalidInput(`plan: minStep ${formatDuration(o.minStepMs)} cuts the ${formatDuration(planEnd - nowMs)} plan into more than ${MAX_PLAN_BLOCKS} steps; use a longer minStep or a shorter horizon`);
+  }
 
   const blocks = blockBounds(nowMs, planEnd, o);
   // Replicas each forecast value needs, computed once: the block windows overlap (lead + tick
@@ -59,16 +64,19 @@ type Planned =
   | { replicas: number; why: 'ramp'; next: number; atMs: number; delta: number }
   | { replicas: number; why: 'limit-up' | 'limit-down'; want: number; delta: number };
 
+const isTime = (t: number): boolean => Number.isFinite(t) && Math.abs(t) <= MAX_TIME_MS;
+
 function checkForecast(f: Series, nowMs: number, applied: AppliedFloor | undefined): void {
   if (!(Number.isFinite(f.stepMs) && f.stepMs > 0)) throw invalidInput(`forecast: step must be > 0 (got ${f.stepMs} ms)`);
-  if (!Number.isFinite(f.startMs)) throw invalidInput(`forecast: start ${f.startMs} is not a time`);
-  if (!Number.isFinite(nowMs)) throw invalidInput(`plan: now ${nowMs} is not a time`);
+  if (!isTime(f.startMs)) throw invalidInput(`forecast: start ${f.startMs} is not a time`);
+  if (!isTime(f.startMs + f.values.length * f.stepMs)) throw invalidInput(`forecast: end ${f.startMs + f.values.length * f.stepMs} (${f.values.length} values of ${f.stepMs} ms) is not a time`);
+  if (!isTime(nowMs)) throw invalidInput(`plan: now ${nowMs} is not a time`);
   for (let i = 0; i < f.values.length; i++) {
     if (!Number.isFinite(f.values[i]!)) {
       throw invalidInput(`forecast: value ${i} (${formatTimestamp(f.startMs + i * f.stepMs)}) is ${f.values[i]}, not a number`);
     }
   }
-  if (applied && !(Number.isInteger(applied.replicas) && applied.replicas >= 0 && Number.isFinite(applied.sinceMs))) {
+  if (applied && !(Number.isInteger(applied.replicas) && applied.replicas >= 0 && isTime(applied.sinceMs))) {
     throw invalidInput(`plan: applied floor ${applied.replicas} since ${applied.sinceMs} is not valid`);
   }
 }
