@@ -258,7 +258,7 @@ export class ScalerController {
     } catch (e) {
       throw new PassError('MetricsUnavailable', `reading the Prometheus password from Secret ${ref!.name}: ${errorMessage(e)}`);
     }
-    const source = prometheusSourceFor(scaler, { ...(this.deps.defaultPrometheus ? { url: this.deps.defaultPrometheus } : {}), ...(password !== undefined ? { password } : {}) }, { clock: this.deps.clock, logger: log });
+    const source = prometheusSourceFor(scaler, { ...(this.deps.defaultPrometheus ? { url: this.deps.defaultPrometheus } : {}), ...(password !== undefined ? { password } : {}) }, { clock: this.deps.clock, logger: log, onRequest: () => this.deps.metrics.prometheusRequests.inc() });
     const timed: MetricSource = {
       description: source.description,
       fetchRange: async (fromMs, toMs, stepMs, signal) => {

@@ -2,7 +2,8 @@
  * A work queue keyed by `namespace/name` (the HPA controller's pattern): `add(key, atMs)` asks for
  * a pass of that key at or after atMs (an earlier request wins); at most `concurrency` passes run
  * at once and never two of one key (a key added while its pass runs is run again after it).
- * The pass returns when it wants to run next. Time comes from the injected Clock.
+ * The pass returns when it wants to run next. Time comes from the injected Clock. `onStart` hears
+ * how late each pass started: its start minus its due time (the scheduling lag).
  */
 import type { Clock } from '../core/clock.js';
 
@@ -20,6 +21,7 @@ export class WorkQueue {
     private readonly concurrency: number,
     private readonly pass: Pass,
     private readonly onError: (key: string, e: unknown) => void,
+    private readonly onStart?: (key: string, lagMs: number) => void,
   ) {}
 
   /** Asks for a pass of `key` at `atMs` (default now); keeps an earlier request. */
@@ -64,6 +66,7 @@ export class WorkQueue {
           continue;
         }
         this.due.delete(key);
+        this.onStart?.(key, now - at);
         this.running.set(key, this.runOne(key));
       }
       this.wake = new AbortController();

@@ -59,7 +59,7 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
     metrics.errors.inc({ reason: 'Unexpected' });
     logger.error({ key, err: errorMessage(e) }, 'reconcile pass failed');
     queue.add(key, clock.now() + 60_000);
-  });
+  }, (_key, lagMs) => metrics.schedulingLag.observe(lagMs / 1000));
   // Only what needs a pass: a new object, a new generation (spec), a deletion. The operator's own
   // status and finalizer writes change neither, so they do not wake it again.
   const seen = new Map<string, string>();

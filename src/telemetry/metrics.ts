@@ -18,6 +18,10 @@ export interface OperatorMetrics {
   /** Faults by reason (the status condition reasons: MetricsUnavailable, Forbidden, ...). */
   readonly errors: Counter<'reason'>;
   readonly prometheusDuration: Histogram;
+  /** HTTP requests sent to Prometheus: every query_range chunk and every retry. */
+  readonly prometheusRequests: Counter;
+  /** How late a pass started: when it ran minus when it was due (its plan's next change or refit, a resync, a watch event). */
+  readonly schedulingLag: Histogram;
   /** 1 while this process holds its lease (or runs without leader election). */
   readonly leader: Gauge;
   /** The scaler's spec.maxReplicas (alerts compare the floor with it). */
@@ -41,6 +45,14 @@ export function createOperatorMetrics(opts: { processMetrics?: boolean } = {}): 
     actuations: new Counter({ name: 'prescale_actuations_total', help: 'Floor applications by result', labelNames: ['result'], registers }),
     errors: new Counter({ name: 'prescale_errors_total', help: 'Faults by reason', labelNames: ['reason'], registers }),
     prometheusDuration: new Histogram({ name: 'prescale_prometheus_request_duration_seconds', help: 'Duration of history reads from Prometheus', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers }),
+    prometheusRequests: new Counter({ name: 'prescale_prometheus_requests_total', help: 'HTTP requests sent to Prometheus (every query_range chunk and retry)', registers }),
+    schedulingLag: new Histogram({
+      name: 'prescale_scheduling_lag_seconds',
+      help: 'When a scaler pass started minus when it was due',
+      // Fine around the 5 s objective; up to 10 minutes for a start-up or a backlog.
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600],
+      registers,
+    }),
     leader: new Gauge({ name: 'prescale_leader', help: '1 while this process is the leader of its shard', registers }),
     maxReplicas: new Gauge({ name: 'prescale_max_replicas', help: "The scaler's spec.maxReplicas", labelNames: ['namespace', 'name'], registers }),
     forecastError: new Gauge({ name: 'prescale_forecast_error', help: "The last day's forecast error: measure smape (percent) or mase", labelNames: ['namespace', 'name', 'measure'], registers }),

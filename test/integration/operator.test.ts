@@ -166,6 +166,8 @@ test('operator: Enforce, DryRun, 409, 403, cross-namespace target, switch to Dry
   const metrics = await (await fetch(`${op.metricsUrl}/metrics`)).text();
   assert.match(metrics, new RegExp(`prescale_floor_replicas\\{namespace="shop",name="web"\\} ${floor}\\n`));
   assert.match(metrics, /prescale_reconcile_duration_seconds_count \d+/);
+  assert.match(metrics, /prescale_scheduling_lag_seconds_count [1-9]\d*\n/, 'each pass reports how late it started');
+  assert.match(metrics, /prescale_prometheus_requests_total [1-9]\d*\n/, 'each request to Prometheus is counted');
   assert.match(metrics, /prescale_max_replicas\{namespace="shop",name="web"\} 40\n/);
   assert.match(metrics, /prescale_last_data_timestamp_seconds\{namespace="shop",name="web"\} \d+/);
   assert.equal((await fetch(`${op.healthUrl}/readyz`)).status, 200);

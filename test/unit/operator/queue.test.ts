@@ -298,6 +298,38 @@ describe('WorkQueue', () => {
     assert.equal(h.runs.length, 2, 'nothing runs after stop');
   });
 
+  test('onStart hears each pass start with its lag: start minus due time, waits for a worker included', async () => {
+    const clock = new ManualClock();
+    const t0 = clock.now();
+    const finishers: Array<() => void> = [];
+    const started: Array<[string, number]> = [];
+    const queue = new WorkQueue(
+      clock,
+      1,
+      () => new Promise<undefined>((resolve) => finishers.push(() => resolve(undefined))),
+      () => undefined,
+      (key, lagMs) => started.push([key, lagMs]),
+    );
+    queue.add('a', t0);
+    queue.add('b', t0);
+    queue.add('c', t0 + 10_000);
+    queue.start();
+    await settle();
+    assert.deepEqual(started, [['a', 0]], 'on time: no lag');
+    await clock.advance(3_000);
+    finishers.shift()!();
+    await settle();
+    assert.deepEqual(started[1], ['b', 3_000], 'b waited 3 s for the only worker');
+    await clock.advance(7_000);
+    assert.equal(started.length, 2, 'c is due, but the worker is busy');
+    await clock.advance(500);
+    finishers.shift()!();
+    await settle();
+    assert.deepEqual(started[2], ['c', 500]);
+    finishers.shift()!();
+    await queue.stop();
+  });
+
   test('with the system clock and real delays, no key ever runs twice at once and the limit holds', async () => {
     const active = new Map<string, number>();
     let inFlight = 0;
