@@ -377,9 +377,10 @@ function chooseCandidates(name: string, ctx: ModelContext, n: number): Model[] |
     if (need > n) return modelNeedsMore(m.name, n, need, ctx.stepMs);
     return [m];
   }
-  const usable = models.filter((m) => m.minHistory(ctx) <= n);
+  const eligible = models.filter((m) => m.inAuto !== false);
+  const usable = eligible.filter((m) => m.minHistory(ctx) <= n);
   if (usable.length === 0) {
-    const need = Math.min(...models.map((m) => m.minHistory(ctx)));
+    const need = Math.min(...eligible.map((m) => m.minHistory(ctx)));
     return modelNeedsMore('any model', n, need, ctx.stepMs);
   }
   return usable;

@@ -42,6 +42,8 @@ export interface Model {
   forecast(y: Float64Array, h: number, ctx: ModelContext): Float64Array;
   /** Models with fitted parameters: the forecast and the parameters used (see `ModelContext.params`). */
   fit?(y: Float64Array, h: number, ctx: ModelContext): ModelFit;
+  /** false: run only when named, never among `auto`'s candidates (too costly for what it adds there). */
+  readonly inAuto?: false;
 }
 
 /** An expected outcome, not an error (DESIGN.md habit 5): too little history to forecast. */
