@@ -4,6 +4,7 @@
  * durations become ms. Pure: no I/O, no clock.
  */
 import { formatDuration } from '../core/duration.js';
+import { MAX_PLAN_BLOCKS } from '../plan/options.js';
 import { readHpaSim } from './hpa-behavior.js';
 import { MapReader, readDuration } from './fields.js';
 import { ProblemList, type LineOf, type Problem } from './problems.js';
@@ -89,8 +90,13 @@ function readSpec(spec: MapReader, scalerNamespace: string): ScalerSpec {
 }
 
 function readSafety(spec: MapReader): SafetySpec {
-  const s = spec.map('safety', ['staleAfter']);
-  return { staleAfterMs: s === undefined ? DEFAULTS.staleAfterMs : s.duration('staleAfter', DEFAULTS.staleAfterMs) };
+  const s = spec.map('safety', ['staleAfter', 'maxForecastError', 'recoverAfter']);
+  if (s === undefined) return { staleAfterMs: DEFAULTS.staleAfterMs, maxForecastError: DEFAULTS.maxForecastError, recoverAfterMs: DEFAULTS.recoverAfterMs };
+  return {
+    staleAfterMs: s.duration('staleAfter', DEFAULTS.staleAfterMs),
+    maxForecastError: s.number('maxForecastError', { above: 0 }, DEFAULTS.maxForecastError),
+    recoverAfterMs: s.duration('recoverAfter', DEFAULTS.recoverAfterMs),
+  };
 }
 
 /** A floor may outlive a failed refit: staleness must be judged over more than one refit interval. */
@@ -233,6 +239,9 @@ function checkTimes(spec: MapReader, metric: MetricSpec, forecast: ForecastSpec,
   if (refitIntervalMs < tickIntervalMs) add(['forecast', 'refitInterval'], `${refit} is shorter than plan.tickInterval (${tick}); refits happen on ticks`);
   if (plan.minStepDurationMs < tickIntervalMs) {
     add(['plan', 'minStepDuration'], `${shown('plan', 'minStepDuration', plan.minStepDurationMs)} is shorter than plan.tickInterval (${tick}); the floor changes only on ticks`);
+  } else if ((horizonMs + stepMs) / plan.minStepDurationMs + 3 > MAX_PLAN_BLOCKS) {
+    // The plan covers the horizon (plus a metric step of rounding and the minStep block in progress).
+    add(['plan', 'minStepDuration'], `${shown('plan', 'minStepDuration', plan.minStepDurationMs)} cuts forecast.horizon (${horizon}) into more than ${MAX_PLAN_BLOCKS} plan steps; use a longer minStepDuration`);
   }
   if (forecast.seasonalitiesMs !== 'auto') {
     forecast.seasonalitiesMs.forEach((season) => {

@@ -77,14 +77,24 @@ export interface ControlState {
   /** The forecasts made over the last day (each refit's mean while it was in force) and their error. */
   readonly forecastLog?: ForecastLog;
   readonly forecastError?: ForecastError;
+  /** The confidence gate, while closed: the floor is given back because the forecasts are off. */
+  readonly gate?: Gate;
   /** Consecutive passes with a fault (for status and metrics). */
   readonly failures: number;
+}
+
+/** A closed confidence gate (spec.safety.maxForecastError). */
+export interface Gate {
+  /** When it closed (clock time). */
+  readonly sinceMs: number;
+  /** Since when the error has been at or below the limit, if it is now. */
+  readonly clearSinceMs?: number;
 }
 
 export const initialState = (): ControlState => ({ failures: 0 });
 
 /** CamelCase reasons, as shown in status conditions. */
-export type DecisionReason = 'PlanApplied' | 'InsufficientHistory' | 'MetricsUnavailable' | 'ForecastFailed' | 'ForecastStale' | 'ActuationFailed';
+export type DecisionReason = 'PlanApplied' | 'InsufficientHistory' | 'MetricsUnavailable' | 'ForecastFailed' | 'ForecastStale' | 'ForecastInaccurate' | 'ActuationFailed';
 
 export interface Decision {
   readonly atMs: number;
@@ -138,6 +148,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
     if (r.fault) ({ message: fault, reason: faultReason } = r.fault);
   }
   const shortHistory = next.insufficient;
+  next = withGate(next, s.safety, nowMs);
 
   // 2-3. The plan's step now; hold on a fault; give the floor back when the data is stale.
   const f = next.forecast;
@@ -155,6 +166,16 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
       reason: fault ? faultReason : 'ForecastStale',
       restore: true,
       detail: `last history read ${formatDuration(staleFor)} ago (staleAfter ${formatDuration(s.safety.staleAfterMs)}): ${why}; the target's own minReplicas applies`,
+      ...(fault ? { error: fault, errorReason: faultReason } : {}),
+    };
+  } else if (next.gate && step !== undefined) {
+    decision = {
+      atMs: nowMs,
+      floor: s.minReplicas,
+      reason: 'ForecastInaccurate',
+      restore: true,
+      detail: `${gateDetail(next, s.safety)}; the target's own minReplicas applies`,
+      ...(f ? { model: f.model } : {}),
       ...(fault ? { error: fault, errorReason: faultReason } : {}),
     };
   } else if (step !== undefined && plan && f) {
@@ -266,13 +287,47 @@ async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: Co
     const day = search ?? { dayMs, selection: outcome.selection };
     const plan = buildPlan(withLookBack(outcome, history, s.plan.scaleDownDelayMs), gridFloor(atMs, s.plan.minStepDurationMs), planOptions(scaler));
     const { insufficient: _i, forecastError: _e, ...rest } = read;
-    const error = forecastError(state.forecastLog, history, outcome.history, atMs);
+    const error = forecastError(state.forecastLog, history, atMs);
     const forecastLog = logForecast(state.forecastLog, outcome, atMs, atMs + s.forecast.refitIntervalMs);
     return { state: { ...rest, search: day, forecast: outcome, forecastAtMs: atMs, plan, forecastLog, ...(error ? { forecastError: error } : {}) } };
   } catch (e) {
     // A bug or a pathological series in the engine: hold, say so, and try again at the next refit.
     return { state: read, fault: { message: errorMessage(e), reason: 'ForecastFailed' } };
   }
+}
+
+/** Forecast points behind an error before the gate judges it: six hours' worth. */
+const GATE_MIN_JUDGED_MS = 6 * 60 * 60_000;
+
+/**
+ * The confidence gate after this pass's refit: it closes when the day's forecast error (MASE)
+ * exceeds the limit, and opens again once the error has stayed at or below it for recoverAfter.
+ * An error over too few points (after a start, or a long gap) leaves the gate as it is.
+ */
+export function withGate(state: ControlState, safety: Scaler['spec']['safety'], nowMs: number): ControlState {
+  const e = state.forecastError;
+  const judged = e !== undefined && e.mase !== undefined && state.forecastLog !== undefined && e.points * state.forecastLog.stepMs >= GATE_MIN_JUDGED_MS;
+  if (!judged) return state;
+  const over = e.mase! > safety.maxForecastError;
+  const gate = state.gate;
+  if (!gate) return over ? { ...state, gate: { sinceMs: nowMs } } : state;
+  if (over) return gate.clearSinceMs === undefined ? state : { ...state, gate: { sinceMs: gate.sinceMs } };
+  const clearSinceMs = gate.clearSinceMs ?? nowMs;
+  if (nowMs - clearSinceMs >= safety.recoverAfterMs) {
+    const { gate: _g, ...rest } = state;
+    return rest;
+  }
+  return gate.clearSinceMs === undefined ? { ...state, gate: { sinceMs: gate.sinceMs, clearSinceMs } } : state;
+}
+
+function gateDetail(state: ControlState, safety: Scaler['spec']['safety']): string {
+  const gate = state.gate!;
+  const mase = state.forecastError?.mase;
+  const now = mase === undefined ? 'not measured yet' : `${mase.toFixed(2)}`;
+  const since = `forecast error (MASE over the last day) above safety.maxForecastError ${safety.maxForecastError} since ${formatTimestamp(gate.sinceMs)}, now ${now}`;
+  return gate.clearSinceMs === undefined
+    ? since
+    : `${since}, at or below it since ${formatTimestamp(gate.clearSinceMs)} (resumes after recoverAfter ${formatDuration(safety.recoverAfterMs)})`;
 }
 
 /** How old the newest sample may be at a refit: three metric steps, at least 5 minutes (scrape and rule lag). */
