@@ -11,6 +11,7 @@ import { ProblemList, suggest, type PathSeg } from './problems.js';
 /** `null`, `string`, `array`, `mapping`... as a user would name the YAML type. */
 export function typeName(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `string ${JSON.stringify(v)}`;

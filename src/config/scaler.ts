@@ -7,6 +7,7 @@
  * used: the only one, or the one named by `options.name`; otherwise it is a problem.
  */
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
+import { typeName } from './fields.js';
 import type { LineOf, PathSeg, Problem } from './problems.js';
 import { KIND } from './scaler-types.js';
 import { validateScaler, type ScalerSpecResult } from './scaler-validate.js';
@@ -63,12 +64,17 @@ function choose(docs: Document.Parsed[], name: string | undefined, lineAt: (offs
   const scalers = docs.map((doc, i) => ({ doc, value: values[i] })).filter((c) => fieldOf(c.value, 'kind') === KIND);
   const picked = name === undefined ? scalers : scalers.filter((c) => fieldOf(fieldOf(c.value, 'metadata'), 'name') === name);
   if (picked.length === 1) return picked[0]!;
-  const names = scalers.map((c) => `${String(fieldOf(fieldOf(c.value, 'metadata'), 'name'))} (line ${lineAt(c.doc.contents!.range[0])})`);
+  const names = scalers.map((c) => `${nameText(fieldOf(fieldOf(c.value, 'metadata'), 'name'))} (line ${lineAt(c.doc.contents!.range[0])})`);
   const message =
     name !== undefined ? `no ${KIND} named ${JSON.stringify(name)} in the file${names.length > 0 ? `; found ${names.join(', ')}` : ''}`
     : scalers.length === 0 ? `none of the ${docs.length} YAML documents has kind ${KIND}`
     : `the file holds ${scalers.length} ${KIND} documents: ${names.join(', ')}; choose one by name (--name)`;
   return { problem: { path: '', message } };
+}
+
+/** A metadata.name as written; one that is not a string is described (String() throws on `{toString: 1}`). */
+function nameText(v: unknown): string {
+  return typeof v === 'string' ? v : `(metadata.name is ${typeName(v)})`;
 }
 
 function fieldOf(v: unknown, key: string): unknown {
