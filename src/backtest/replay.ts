@@ -37,6 +37,32 @@ export interface ReplayResult {
   readonly trace: ScalingTrace;
   /** The floor in force at any time of the range. */
   readonly floorAt: (tMs: number) => number;
+  /** When the confidence gate had the floor given back (reason ForecastInaccurate), oldest first. */
+  readonly gated: readonly GatedInterval[];
+}
+
+/** A run of ticks with the confidence gate closed: [fromMs, toMs), toMs the first tick after it (or the range's end). */
+export interface GatedInterval {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly ticks: number;
+}
+
+/** The runs of consecutive ForecastInaccurate decisions. */
+export function gatedIntervals(decisions: readonly Decision[], endMs: number): GatedInterval[] {
+  const out: GatedInterval[] = [];
+  let open: { fromMs: number; ticks: number } | undefined;
+  for (const d of decisions) {
+    if (d.reason === 'ForecastInaccurate') {
+      if (open) open.ticks++;
+      else open = { fromMs: d.atMs, ticks: 1 };
+    } else if (open) {
+      out.push({ fromMs: open.fromMs, toMs: d.atMs, ticks: open.ticks });
+      open = undefined;
+    }
+  }
+  if (open) out.push({ fromMs: open.fromMs, toMs: endMs, ticks: open.ticks });
+  return out;
 }
 
 /**
@@ -80,7 +106,7 @@ export async function replayPredictive(
       decision: d,
     };
   });
-  return { rows, trace, floorAt };
+  return { rows, trace, floorAt, gated: gatedIntervals(decisions, range.toMs) };
 }
 
 /** The HPA and pods of the scaler's `hpa` settings, with an optional floor under minReplicas. */

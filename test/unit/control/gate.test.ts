@@ -9,7 +9,8 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/duration.js';
 import type { Series } from '../../../src/core/series.js';
 import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
 import type { ForecastError, ForecastLog } from '../../../src/control/forecast-error.js';
-import { type ControlState, initialState, reconcile, withGate } from '../../../src/control/reconcile.js';
+import { type ControlState, type Decision, initialState, reconcile, withGate } from '../../../src/control/reconcile.js';
+import { gatedIntervals } from '../../../src/backtest/replay.js';
 
 const STEP = 5 * MINUTE_MS;
 const T0 = Date.UTC(2024, 0, 1);
@@ -134,4 +135,14 @@ spec:
   }
   assert.equal(scaler('recoverAfter: 6h').spec.safety.recoverAfterMs, 6 * HOUR_MS);
   assert.equal(scaler('staleAfter: 3h').spec.safety.maxForecastError, 3);
+});
+
+test('a replay reports the runs of gated ticks: from the first ForecastInaccurate tick to the tick after the last', () => {
+  const d = (atMs: number, reason: Decision['reason']): Decision => ({ atMs, floor: 2, reason, detail: '' });
+  const decisions = [d(0, 'PlanApplied'), d(1, 'ForecastInaccurate'), d(2, 'ForecastInaccurate'), d(3, 'PlanApplied'), d(4, 'ForecastInaccurate')];
+  assert.deepEqual(gatedIntervals(decisions, 5), [
+    { fromMs: 1, toMs: 3, ticks: 2 },
+    { fromMs: 4, toMs: 5, ticks: 1 },
+  ]);
+  assert.deepEqual(gatedIntervals([d(0, 'PlanApplied')], 1), []);
 });
