@@ -3,8 +3,8 @@
  * CRD schema declares, since a real API server drops the others). Pure: built from the pass's
  * outcome and the previous status, so a condition keeps its lastTransitionTime while it holds.
  */
-import { formatTimestamp } from '../core/time.js';
-import type { Decision } from '../control/reconcile.js';
+import { formatTimestamp, parseTimestampMs } from '../core/time.js';
+import type { Decision, Gate } from '../control/reconcile.js';
 import { nextChange, stepAt, type Plan } from '../plan/index.js';
 
 export type ConditionType = 'Ready' | 'Active' | 'ForecastReady';
@@ -45,6 +45,20 @@ export function mergeConditions(prev: readonly Condition[] | undefined, next: re
     const since = old && old.status === c.status ? old.lastTransitionTime : formatTimestamp(nowMs);
     return { ...c, lastTransitionTime: since, ...(generation === undefined ? {} : { observedGeneration: generation }) };
   });
+}
+
+/**
+ * The confidence gate a previous run of the operator recorded (Active=False, ForecastInaccurate):
+ * a restarted operator keeps it closed until the error is measured again and has recovered,
+ * instead of raising a floor its forecasts had lost the right to.
+ */
+export function gateFromStatus(status: unknown, nowMs: number): Gate | undefined {
+  const conditions = (status as ScalerStatus | undefined)?.conditions;
+  if (!Array.isArray(conditions)) return undefined;
+  const active = conditions.find((c) => c?.type === 'Active');
+  if (active?.status !== 'False' || active.reason !== 'ForecastInaccurate') return undefined;
+  const since = typeof active.lastTransitionTime === 'string' ? parseTimestampMs(active.lastTransitionTime) : NaN;
+  return { sinceMs: Number.isFinite(since) ? since : nowMs };
 }
 
 /** The step in force at nowMs and the next one with a different count, as status shows them. */
