@@ -34,7 +34,7 @@ import type { OperatorMetrics } from '../telemetry/metrics.js';
 import { type AllowedPrefix, isAllowed, safeUrl } from './allow-list.js';
 import { EventRecorder } from './events.js';
 import { keyOf, type ScalerObject } from './informer.js';
-import { type ConditionIn, type ScalerStatus, failedConditions, loopConditions, mergeConditions, stepsOf } from './status.js';
+import { type ConditionIn, type ScalerStatus, failedConditions, gateFromStatus, loopConditions, mergeConditions, stepsOf } from './status.js';
 
 export const FINALIZER = 'prescale.dev/restore';
 
@@ -289,11 +289,13 @@ export class ScalerController {
     return t.kind === 'HorizontalPodAutoscaler' ? new HpaFloorActuator(this.deps.kube, ref, this.deps.clock) : new WorkloadScaleActuator(this.deps.kube, t.kind, ref, this.deps.clock);
   }
 
-  /** After a start: the floor in force from an annotated HPA, the last good data time from status. */
+  /** After a start: the floor in force from an annotated HPA, the last good data time and a closed confidence gate from status. */
   private async seed(scaler: Scaler, obj: ScalerObject, control: ControlState): Promise<ControlState> {
     let next = control;
     const lastData = typeof obj.status?.lastDataTime === 'string' ? parseTimestampMs(obj.status.lastDataTime) : undefined;
     if (lastData !== undefined && Number.isFinite(lastData) && next.lastDataMs === undefined) next = { ...next, lastDataMs: lastData };
+    const gate = next.gate ?? gateFromStatus(obj.status, this.deps.clock.now());
+    if (gate) next = { ...next, gate };
     const t = scaler.spec.target;
     if (t.kind !== 'HorizontalPodAutoscaler') return next;
     try {

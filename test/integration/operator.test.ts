@@ -134,6 +134,13 @@ test('operator: Enforce, DryRun, 409, 403, cross-namespace target, switch to Dry
   };
   api.create(withPrometheus('exfil', { url: elsewhere.url.replace('127.0.0.1', 'localhost') }));
   api.create(withPrometheus('disk', { url: prom.url, bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' }));
+  // A scaler an earlier operator run had gated (its forecasts were off): the restarted operator
+  // keeps the gate closed until the error is measured again, so the floor is not raised.
+  api.create(hpa('shop', 'gated'));
+  api.create({
+    ...scaler('shop', 'gated'),
+    status: { conditions: [{ type: 'Active', status: 'False', reason: 'ForecastInaccurate', message: 'forecast error above safety.maxForecastError', lastTransitionTime: new Date(nowMs - 60 * MIN).toISOString().replace('.000Z', 'Z') }] },
+  });
 
   operator = await startOperator(['--kubeconfig', kubeconfig, '--prometheus', prom.url, '--concurrency', '3']);
   const op = operator;
@@ -213,6 +220,16 @@ test('operator: Enforce, DryRun, 409, 403, cross-namespace target, switch to Dry
     return condition(s, 'Ready')?.reason === 'InvalidSpec' ? s : undefined;
   }, 30_000, 'disk refused');
   assert.match(String(condition(disk, 'Ready')!.message), /bearerTokenFile: files on the operator's disk/);
+
+  // The gated scaler: still ForecastInaccurate after the restart, its HPA never raised.
+  const gated = await api.waitFor(() => {
+    const s = api.get(...SCALERS, 'shop', 'gated');
+    return (s?.status as { lastDecision?: unknown } | undefined)?.lastDecision ? s : undefined;
+  }, 30_000, 'gated decided');
+  assert.equal(condition(gated, 'Active')!.reason, 'ForecastInaccurate');
+  assert.equal(condition(gated, 'Active')!.status, 'False');
+  assert.match(String((gated.status as { lastDecision: { message: string } }).lastDecision.message), /above safety\.maxForecastError 3 since .*, now not measured yet/);
+  assert.ok(api.history(...HPAS, 'shop', 'gated').every((v) => (v.spec as { minReplicas: number }).minReplicas === 2), 'the gated target is never raised');
 
   // Switching to DryRun gives the floor back.
   const sw = api.get(...SCALERS, 'shop', 'switch')!;
