@@ -47,7 +47,7 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
   const results: BacktestResult[] = [];
   const traces: TraceReport[] = [];
   for (const input of cmd.inputs) {
-    const load = await readSeriesFile(input);
+    const load = await readSeriesFile(input, { onWarning: (line) => err.write(`prescale: ${line}\n`) });
     const endMs = load.startMs + load.values.length * load.stepMs;
     if (endMs - load.startMs <= WARM_UP_MS + DAY_MS) throw invalidInput(`${input}: a backtest needs more than 8 days of data (7 days of warm-up, then scoring)`);
     const range = { fromMs: load.startMs + WARM_UP_MS, toMs: endMs };

@@ -121,7 +121,7 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
 async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): Promise<{ source: MetricSource; load: Series; range: ReplayRange }> {
   const s = scaler.spec;
   if (cmd.input !== undefined) {
-    const load = await readSeriesFile(cmd.input);
+    const load = await readSeriesFile(cmd.input, { onWarning: (line) => logger.warn(line) });
     const endMs = load.startMs + load.values.length * load.stepMs;
     const span = endMs - load.startMs;
     // Default start: after a week of warm-up history (or half the recording when shorter).

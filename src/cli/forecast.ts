@@ -2,7 +2,7 @@ import { formatDuration } from '../core/duration.js';
 import { invalidInput } from '../core/errors.js';
 import { seriesEndMs } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
-import { forecastSeries } from '../forecast/engine.js';
+import { DEFAULT_MAX_HISTORY_MS, forecastSeries } from '../forecast/engine.js';
 import { describeLevelShift } from '../forecast/level-correction.js';
 import { onGrid } from '../forecast/grid.js';
 import { readSeriesFile } from '../metrics/file-source.js';
@@ -25,7 +25,8 @@ export interface ForecastCommand {
  * horizon after the last input sample, at the input's step unless `--step` is given.
  */
 export async function runForecast(cmd: ForecastCommand, stderr: NodeJS.WritableStream): Promise<void> {
-  const series = await readSeriesFile(cmd.input);
+  // The models fit the last DEFAULT_MAX_HISTORY_MS: a long file is read from its end.
+  const series = await readSeriesFile(cmd.input, { tailMs: DEFAULT_MAX_HISTORY_MS, onWarning: (line) => stderr.write(`prescale: ${line}\n`) });
   const outStep = cmd.stepMs ?? series.stepMs;
   const count = Math.floor(cmd.horizonMs / outStep);
   if (count < 1) throw invalidInput(`--horizon: ${formatDuration(cmd.horizonMs)} is shorter than one step (${formatDuration(outStep)})`);

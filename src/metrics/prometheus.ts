@@ -6,8 +6,9 @@
  * - Long ranges are split so that no request asks for more than 11,000 points (Prometheus
  *   refuses more: "exceeded maximum resolution of 11,000 points per timeseries"); chunks are
  *   fetched with bounded concurrency and joined on one grid, so nothing is duplicated or lost.
- * - Responses are parsed by the one shared parser (src/metrics/parse.ts); NaN, +Inf and -Inf
- *   become gaps. Exactly one series is expected.
+ * - Responses are parsed by the one shared parser (src/metrics/parse.ts); NaN, +Inf, -Inf and
+ *   negative values become gaps (a warning per response that has any). Exactly one series is
+ *   expected.
  * - Network errors, timeouts, 429 and 5xx are retried (backoff + jitter, `Retry-After`
  *   honoured); 400/422 fail at once with Prometheus' own error text.
  * - A failed chunk fails the whole read: a partial series is never returned.
@@ -29,7 +30,7 @@ import {
   parseRetryAfterMs,
   withRetry,
 } from './http-retry.js';
-import { type PromSeries, formatLabels, parsePromMatrix, singleSeries } from './parse.js';
+import { type PromSeries, describeDropped, formatLabels, parsePromMatrix, singleSeries } from './parse.js';
 import type { MetricSource } from './source.js';
 
 /** Prometheus refuses a query_range whose (end - start) / step exceeds 11,000 (web/api/v1/api.go). */
@@ -268,7 +269,13 @@ export class PrometheusSource implements MetricSource {
         this.deps.logger?.warn({ source: d, start: formatTimestamp(c.startMs), warnings: warnings.map(String) }, 'prometheus returned warnings');
       }
       try {
-        return parsePromMatrix(json, d);
+        const series = parsePromMatrix(json, d);
+        for (const s of series) {
+          for (const dropped of s.dropped) {
+            this.deps.logger?.warn({ source: d, start: formatTimestamp(c.startMs), end: formatTimestamp(c.endMs) }, describeDropped({ ...dropped, first: `${d} at ${formatTimestamp(dropped.atMs)}` }));
+          }
+        }
+        return series;
       } catch (e) {
         throw new AttemptFailure(e instanceof PrescaleError ? e : invalidInput(`${d}: ${String(e)}`), false);
       }

@@ -5,10 +5,27 @@
  *   (irregular samples); a bucket with no sample is a gap (NaN), never a zero.
  */
 import { invalidInput } from '../core/errors.js';
-import type { Samples, Series } from '../core/series.js';
+import type { Series } from '../core/series.js';
 
-export function inferStepMs(timesMs: readonly number[]): number {
+/** Sample times and values, sorted by time (number arrays or typed arrays). */
+export interface SampleColumns {
+  readonly timesMs: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+}
+
+export function inferStepMs(timesMs: ArrayLike<number>): number {
   if (timesMs.length < 2) return NaN;
+  // A spacing that more than half of all share is the most common one (Boyer-Moore majority vote).
+  let candidate = NaN;
+  let votes = 0;
+  for (let i = 1; i < timesMs.length; i++) {
+    const d = timesMs[i]! - timesMs[i - 1]!;
+    if (votes === 0) candidate = d;
+    votes += d === candidate ? 1 : -1;
+  }
+  let share = 0;
+  for (let i = 1; i < timesMs.length; i++) if (timesMs[i]! - timesMs[i - 1]! === candidate) share++;
+  if (share * 2 > timesMs.length - 1) return candidate;
   const counts = new Map<number, number>();
   for (let i = 1; i < timesMs.length; i++) {
     const d = timesMs[i]! - timesMs[i - 1]!;
@@ -19,14 +36,16 @@ export function inferStepMs(timesMs: readonly number[]): number {
   for (const [d, n] of counts) if (n > bestN || (n === bestN && d < best)) [best, bestN] = [d, n];
   // Irregular sampling (no spacing dominates): use the median spacing.
   if (bestN < (timesMs.length - 1) / 4) {
-    const diffs = timesMs.slice(1).map((t, i) => t - timesMs[i]!).sort((a, b) => a - b);
+    const diffs = new Float64Array(timesMs.length - 1);
+    for (let i = 1; i < timesMs.length; i++) diffs[i - 1] = timesMs[i]! - timesMs[i - 1]!;
+    diffs.sort();
     best = diffs[Math.floor(diffs.length / 2)]!;
   }
   return best;
 }
 
 /** Puts samples on a grid of `stepMs` (inferred when omitted) starting at `startMs` (default: first sample). */
-export function toRegular(samples: Samples, source: string, stepMs?: number, startMs?: number): Series {
+export function toRegular(samples: SampleColumns, source: string, stepMs?: number, startMs?: number): Series {
   const { timesMs, values } = samples;
   if (timesMs.length === 0) throw invalidInput(`${source}: no samples`);
   const step = stepMs ?? inferStepMs(timesMs);
@@ -47,7 +66,7 @@ export function toRegular(samples: Samples, source: string, stepMs?: number, sta
     sum[b] += v;
     cnt[b]++;
   }
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = cnt[i] === 0 ? NaN : sum[i]! / cnt[i]!;
-  return { startMs: start, stepMs: step, values: out };
+  // The sums become the means in place (a grid of millions of points is built once).
+  for (let i = 0; i < n; i++) sum[i] = cnt[i] === 0 ? NaN : sum[i]! / cnt[i]!;
+  return { startMs: start, stepMs: step, values: sum };
 }

@@ -37,7 +37,7 @@ function expectedAt(t: number): number {
   return NaN;
 }
 
-// Written exactly as Prometheus stores them; 'NaN' / '+Inf' / '-Inf' must come back as gaps.
+// Written exactly as Prometheus stores them; 'NaN' / '+Inf' / '-Inf' and negative values must come back as gaps.
 const SPECIAL: [number, number][] = [
   [0, 0.1],
   [1, NaN],
@@ -164,13 +164,20 @@ test('an empty result is a clear error, not an empty or zero series', async () =
   assert.match(err.message, /no_such_metric/);
 });
 
-test('NaN, +Inf and -Inf come back as gaps; other values parse to the exact doubles written', async () => {
-  const s = await source({ query: 'special_values' }).fetchRange(FROM, FROM + 7 * MIN, MIN);
+test('NaN, +Inf, -Inf and negative values come back as gaps, with a warning per kind; other values parse to the exact doubles written', async () => {
+  const warnings: string[] = [];
+  const logger = { warn: (_obj: object, msg: string) => void warnings.push(msg) };
+  const s = await new PrometheusSource({ url: proxy.url, query: 'special_values' }, { clock: new SimulatedClock(0), logger }).fetchRange(FROM, FROM + 7 * MIN, MIN);
   assert.equal(s.values.length, SPECIAL.length);
   for (const [i, v] of SPECIAL) {
-    const want = Number.isFinite(v) ? v : NaN;
+    const want = Number.isFinite(v) && v >= 0 ? v : NaN;
     assert.deepEqual(s.values[i], want, `point ${i} (written ${v})`);
   }
+  const at = (i: number) => new Date(FROM + i * MIN).toISOString().replace('.000Z', 'Z');
+  assert.deepEqual(warnings.map((w) => w.replace(/^prometheus \S+ query special_values /, '')), [
+    `at ${at(1)}: warning: 3 values without a finite number (NaN, Inf or empty) read as gaps, the first here ("NaN")`,
+    `at ${at(6)}: warning: one value below zero read as gaps, the first here ("-2.5"); a load is never negative: check the query or the export`,
+  ]);
 });
 
 test('incremental reads: a cold read fetches the window, each tick fetches only the tail plus overlap', async () => {
