@@ -89,9 +89,10 @@ export function buildProgram(): Command {
     .requiredOption('--output <file>', 'written whole or not at all')
     .addOption(new Option('--format <format>', 'csv or json (a query_range response)').choices(['csv', 'json']).default('csv'))
     .option('--header <name: value>', 'extra request header, repeatable (e.g. "X-Scope-OrgID: tenant-a")', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--timeout <duration>', 'deadline of each request for the whole answer, up to 1h; one past it is retried, up to 4 times (default: 30s)')
     .action(async (o) => {
       const logger = createLogger();
-      const r = await runRecord({ prometheus: o.prometheus, query: o.query, from: o.from, to: o.to, step: o.step, output: o.output, format: o.format, headers: o.header }, { clock: systemClock, logger });
+      const r = await runRecord({ prometheus: o.prometheus, query: o.query, from: o.from, to: o.to, step: o.step, output: o.output, format: o.format, headers: o.header, timeout: o.timeout }, { clock: systemClock, logger });
       process.stderr.write(`prescale: recorded ${r.present} of ${r.points} points to ${r.output}\n`);
     });
 

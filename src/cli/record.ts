@@ -1,11 +1,13 @@
 /**
  * `prescale record --prometheus URL --query Q --from TS --to TS --step DUR --output FILE
- * [--format csv|json] [--header 'Name: value']...`: saves a range of one series.
+ * [--format csv|json] [--header 'Name: value']... [--timeout DUR]`: saves a range of one series.
  * - csv: `timestamp,value`, timestamps like 2014-07-01T00:00:00Z, gaps are absent rows, values
  *   written exactly (shortest text that reads back as the same double).
  * - json: one merged query_range response, shaped as Prometheus returns it, so the recording is
  *   read back by the same parser as a live answer.
  * The file is written whole or not at all (temporary file beside it, then rename).
+ * `--timeout` is each request's deadline (the whole answer, body included; default 30s, at most
+ * 1h); a request past it is retried like a network error, up to 4 times with backoff.
  */
 import type { Clock } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
@@ -25,6 +27,20 @@ export interface RecordOptions {
   format?: 'csv' | 'json';
   /** `Name: value` pairs, e.g. `X-Scope-OrgID: tenant-a`. */
   headers?: string[];
+  /** Per-request deadline, a duration such as `90s` (default 30s). */
+  timeout?: string;
+}
+
+/** Default and largest per-request deadline, ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const MAX_REQUEST_TIMEOUT_MS = 3_600_000;
+
+/** Parses `--timeout`: a duration from 1ms to 1h. */
+export function parseTimeoutFlag(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_REQUEST_TIMEOUT_MS;
+  const ms = parseDuration(text, '--timeout');
+  if (ms > MAX_REQUEST_TIMEOUT_MS) throw invalidInput(`--timeout: ${text} is longer than 1h; a request that needs longer asks for too much at once: use a longer --step or a shorter range`);
+  return ms;
 }
 
 export interface RecordLogger {
@@ -78,11 +94,12 @@ export async function runRecord(opts: RecordOptions, deps: { clock: Clock; logge
   const fromMs = requireTimestampMs(opts.from, '--from');
   const toMs = requireTimestampMs(opts.to, '--to');
   const stepMs = parseDuration(opts.step, '--step');
+  const timeoutMs = parseTimeoutFlag(opts.timeout);
   if (toMs < fromMs) throw invalidInput(`--to (${opts.to}) is before --from (${opts.from})`);
   const format = opts.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') throw invalidInput(`--format: ${JSON.stringify(format)} is not csv or json`);
 
-  const source = new PrometheusSource({ url: opts.prometheus, query: opts.query, headers: parseHeaderFlags(opts.headers ?? []) }, deps);
+  const source = new PrometheusSource({ url: opts.prometheus, query: opts.query, headers: parseHeaderFlags(opts.headers ?? []), timeoutMs }, deps);
   const { metric, series } = await source.fetchLabelled(fromMs, toMs, stepMs);
   const text = format === 'csv' ? seriesToCsv(series) : seriesToPromJson(series, metric);
   await writeOutput(opts.output, text);

@@ -1,7 +1,8 @@
 /**
  * `prescale record` (runRecord) against a real Prometheus: CSV written exactly as the fixture
  * (gaps are absent rows), JSON as one query_range response read back by the shared parser,
- * and a failure never leaves a half-written output.
+ * a failure never leaves a half-written output, and `--timeout` bounds each request (a slow answer
+ * through the fault proxy is abandoned and retried).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,7 +95,10 @@ test('a failing read leaves no output and no temporary file, and keeps an older 
 });
 
 test('bad flags are invalid input naming the flag', async () => {
-  const table: [Partial<ReturnType<typeof base>> & { headers?: string[] }, RegExp][] = [
+  const table: [Partial<ReturnType<typeof base>> & { headers?: string[]; timeout?: string }, RegExp][] = [
+    [{ timeout: '0s' }, /^--timeout: /],
+    [{ timeout: 'soon' }, /^--timeout: /],
+    [{ timeout: '2h' }, /^--timeout: 2h is longer than 1h/],
     [{ from: 'yesterday' }, /--from/],
     [{ step: '0m' }, /--step/],
     [{ to: '2014-06-01T00:00:00Z' }, /--to .* is before --from/],
@@ -124,4 +128,51 @@ test('the CLI: a PromQL syntax error exits 2 with one line; a 501 is not retried
   } finally {
     proxy.setRule(undefined);
   }
+});
+
+test('--timeout: an answer later than the deadline is abandoned and the request retried; within it, one request', async () => {
+  const args = (timeout: string, output: string) => ['record', '--prometheus', proxy.url, '--query', 'taxi_passengers', '--from', FIRST, '--to', LAST, '--step', '30m', '--output', output, '--timeout', timeout];
+  const late = join(dir, 'late.csv');
+  proxy.reset();
+  const arrived: number[] = [];
+  proxy.setRule((_req, i) => {
+    arrived.push(performance.now());
+    return i === 0 ? { kind: 'delay', ms: 2500 } : undefined;
+  });
+  const short = await runCli(args('1s', late));
+  assert.equal(short.code, 0, short.stderr);
+  assert.equal(proxy.requests.length, 2, 'the slow request, then its retry');
+  // The retry came after the 1 s deadline and a backoff of 125-250 ms, not after the slow answer.
+  const gap = arrived[1]! - arrived[0]!;
+  assert.ok(gap >= 1000 && gap < 2400, `retried ${gap.toFixed(0)} ms after the first request`);
+  const retry = linesOf(short.stderr).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; err?: string }).find((o) => o.msg === 'prometheus request failed; retrying');
+  assert.match(retry?.err ?? '', /no complete answer within 1000 ms$/, short.stderr);
+  assert.equal(await readFile(late, 'utf8'), FIXTURE_CSV);
+
+  proxy.reset();
+  proxy.inject({ kind: 'delay', ms: 1500 });
+  const patient = await runCli(args('5s', join(dir, 'patient.csv')));
+  assert.equal(patient.code, 0, patient.stderr);
+  assert.equal(proxy.requests.length, 1, 'the slow answer came within the deadline');
+  assert.equal(await readFile(join(dir, 'patient.csv'), 'utf8'), FIXTURE_CSV);
+
+  const bad = await runCli(args('2h', join(dir, 'never.csv')));
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.deepEqual(linesOf(bad.stderr), ['prescale: error: --timeout: 2h is longer than 1h; a request that needs longer asks for too much at once: use a longer --step or a shorter range']);
+});
+
+test('--timeout: when every answer is later than the deadline, each of the 5 attempts gives up at it and nothing is written', async () => {
+  const output = join(dir, 'slow.csv');
+  proxy.reset();
+  proxy.setRule(() => ({ kind: 'delay', ms: 3000 }));
+  const started = performance.now();
+  const err = await runRecord({ ...base(), prometheus: proxy.url, output, timeout: '300ms' }, deps()).catch((e: unknown) => e);
+  const seconds = (performance.now() - started) / 1000;
+  const requests = proxy.requests.length;
+  proxy.reset();
+  assert.ok(isPrescaleError(err, 'transient'), String(err));
+  assert.match(err.message, /no complete answer within 300 ms \(gave up after 5 attempts\)$/);
+  assert.equal(requests, 5);
+  assert.ok(seconds < 2.9, `each attempt stopped at 300 ms (${seconds.toFixed(2)} s in all)`);
+  assert.ok(!(await readdir(dir)).some((f) => f.includes('slow')));
 });

@@ -1,7 +1,8 @@
 /**
  * A small HTTP proxy (node:http) between a client and a real server that records every request
  * and can inject faults: an error status (500, 429 with Retry-After...), a hang past the client's
- * timeout, a connection reset, or a JSON body cut short (sent as a clean, complete HTTP response,
+ * timeout, a slow answer (forwarded after a delay), a connection reset, or a JSON body cut short
+ * (sent as a clean, complete HTTP response,
  * the hardest case for a client: nothing but the body tells it something is wrong).
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
@@ -10,6 +11,8 @@ import type { Socket } from 'node:net';
 export type Fault =
   | { kind: 'status'; status: number; body?: string; retryAfter?: string }
   | { kind: 'hang' }
+  /** Forward after `ms` (a slow server: the answer comes, late). */
+  | { kind: 'delay'; ms: number }
   | { kind: 'reset' }
   /** Forward, then send only `fraction` (default 0.5) of the upstream body. */
   | { kind: 'truncate'; fraction?: number };
@@ -96,6 +99,11 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
         }
         case 'hang':
           return; // never answer; close() destroys the socket
+        case 'delay': {
+          const timer = setTimeout(() => forward(rec, body, res), fault.ms);
+          res.on('close', () => clearTimeout(timer)); // the client gave up: nothing to forward
+          return;
+        }
         case 'reset':
           req.socket.resetAndDestroy();
           return;
