@@ -2,8 +2,8 @@
  * A small HTTP proxy (node:http) between a client and a real server that records every request
  * and can inject faults: an error status (500, 429 with Retry-After...), a hang past the client's
  * timeout, a slow answer (forwarded after a delay), a connection reset, or a JSON body cut short
- * (sent as a clean, complete HTTP response,
- * the hardest case for a client: nothing but the body tells it something is wrong).
+ * (sent as a clean, complete HTTP response, the hardest case for a client: nothing but the body
+ * tells it something is wrong).
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
