@@ -6,6 +6,15 @@
  * how late each pass started: its start minus its due time (the scheduling lag).
  */
 import type { Clock } from '../core/clock.js';
+import { shardOf } from './informer.js';
+
+/**
+ * When a resync asks for `key`'s pass: its own point of the period after `nowMs` (FNV-1a of the key),
+ * so that a resync of thousands of scalers is spread over the period instead of due at one instant.
+ */
+export function resyncAtMs(key: string, nowMs: number, periodMs: number): number {
+  return nowMs + shardOf(key, periodMs);
+}
 
 export type Pass = (key: string, signal: AbortSignal) => Promise<number | undefined>;
 
@@ -58,13 +67,23 @@ export class WorkQueue {
     while (!this.stopping.signal.aborted) {
       const now = this.clock.now();
       let next = Infinity;
-      for (const [key, at] of [...this.due].sort((a, b) => a[1] - b[1])) {
-        if (this.running.size >= this.concurrency) break;
+      // The earliest due keys, as many as there are free workers: one scan, no sort (at a refit
+      // boundary thousands are due, and this runs after every pass).
+      const free = this.concurrency - this.running.size;
+      const picked: Array<[string, number]> = [];
+      for (const [key, at] of this.due) {
         if (this.running.has(key)) continue;
         if (at > now) {
           next = Math.min(next, at);
           continue;
         }
+        if (picked.length === free && (free === 0 || at >= picked[free - 1]![1])) continue;
+        if (picked.length === free) picked.pop();
+        let i = picked.length;
+        while (i > 0 && picked[i - 1]![1] > at) i--;
+        picked.splice(i, 0, [key, at]);
+      }
+      for (const [key, at] of picked) {
         this.due.delete(key);
         this.onStart?.(key, now - at);
         this.running.set(key, this.runOne(key));

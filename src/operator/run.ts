@@ -18,9 +18,9 @@ import { EventRecorder } from './events.js';
 import { ScalerInformer, shardOf } from './informer.js';
 import { LeaderElector } from './leader.js';
 import type { HostPort, OperatorOptions } from './options.js';
-import { WorkQueue } from './queue.js';
+import { WorkQueue, resyncAtMs } from './queue.js';
 
-/** Every scaler is revisited at least this often, whatever its plan says (the HPA controller's resync). */
+/** Every scaler is revisited this often, whatever its plan says (the HPA controller's resync), each at its own offset. */
 const RESYNC_MS = 5 * 60_000;
 
 export interface OperatorDeps {
@@ -94,8 +94,11 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
     queue.start();
     for (const key of informer!.keys()) if (owned(key)) queue.add(key);
   };
+  // Each key at its own point of the period, not all at once: thousands of passes due at one
+  // instant would each start late by the time the ones before them take.
   const resync = setInterval(() => {
-    for (const key of informer!.keys()) if (owned(key)) queue.add(key);
+    const now = clock.now();
+    for (const key of informer!.keys()) if (owned(key)) queue.add(key, resyncAtMs(key, now, RESYNC_MS));
   }, RESYNC_MS);
 
   let lost = false;

@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemClock, type Clock } from '../../../src/core/clock.js';
-import { WorkQueue } from '../../../src/operator/queue.js';
+import { WorkQueue, resyncAtMs } from '../../../src/operator/queue.js';
 
 /** A clock that moves only in `advance`; `sleep` waits until then (or until its signal aborts). */
 class ManualClock implements Clock {
@@ -362,5 +362,21 @@ describe('WorkQueue', () => {
     assert.equal(maxInFlight, 3);
     assert.equal(inFlight, 0, 'stop waited for every pass');
     assert.ok(passes >= 20, `${passes} passes`);
+  });
+});
+
+describe('resyncAtMs', () => {
+  test('2,000 keys are spread over the whole period, each at a fixed point of it', () => {
+    const period = 5 * 60_000;
+    const now = 1_700_000_000_000;
+    const keys = Array.from({ length: 2000 }, (_, i) => `team-${String(i % 20).padStart(2, '0')}/s${String(i).padStart(4, '0')}`);
+    const offsets = keys.map((k) => resyncAtMs(k, now, period) - now);
+    assert.ok(offsets.every((o) => Number.isInteger(o) && o >= 0 && o < period));
+    assert.deepEqual(keys.map((k) => resyncAtMs(k, now + 123, period) - now - 123), offsets, 'the same point of the period at every resync');
+    const tenths = Array.from({ length: 10 }, (_, d) => offsets.filter((o) => Math.floor((o / period) * 10) === d).length);
+    assert.ok(tenths.every((n) => n >= 140 && n <= 260), `each tenth of the period holds about 200 keys: ${tenths.join(', ')}`);
+    const perSecond = new Map<number, number>();
+    for (const o of offsets) perSecond.set(Math.floor(o / 1000), (perSecond.get(Math.floor(o / 1000)) ?? 0) + 1);
+    assert.ok(Math.max(...perSecond.values()) <= 20, 'no second of the period holds more than 1 % of the keys');
   });
 });
