@@ -54,8 +54,10 @@ export interface FakeApiServer {
   readonly resourceVersion: string;
   /** Watch streams open now. */
   readonly openWatches: number;
-  /** Writes a kubeconfig for this server (token auth, insecure-skip-tls-verify) and returns its path. */
-  writeKubeconfig(path: string, opts?: { namespace?: string }): Promise<string>;
+  /** Writes a kubeconfig for this server (token auth, insecure-skip-tls-verify) and returns its path; `token` from `addUser`, default the server's own. */
+  writeKubeconfig(path: string, opts?: { namespace?: string; token?: string }): Promise<string>;
+  /** A new bearer token for user `name` (same rights as the server's own): requests carrying it are recorded with that `user`. */
+  addUser(name: string): string;
 
   /** Stores a new object (status kept: the test is trusted); namespace from metadata, default `default`. */
   create(obj: KubeObject): KubeObject;
@@ -95,6 +97,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   const resources = new ResourceTable([...BUILT_IN_RESOURCES, ...(opts.crds ?? PROJECT_CRDS).flatMap(crdResources), ...(opts.resources ?? [])]);
   const store = new Store({ maxEvents: opts.maxEvents ?? 1000, now: opts.now ?? Date.now, initialResourceVersion: 1000 });
   const token = opts.token ?? randomBytes(16).toString('hex');
+  const users = new Map([[token, opts.user ?? DEFAULT_USER]]);
   const watches = new Set<OpenWatch>();
   const faults = new Faults(opts.user ?? DEFAULT_USER);
   const ctx: HttpContext = {
@@ -103,6 +106,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     faults,
     token,
     requests: [],
+    users,
     watches,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     listItemTypeMeta: opts.listItemTypeMeta ?? 'always',
@@ -138,12 +142,18 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         apiVersion: 'v1',
         kind: 'Config',
         clusters: [{ name: 'fake', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'fake', user: { token } }],
+        users: [{ name: 'fake', user: { token: o.token ?? token } }],
         contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', ...(o.namespace ? { namespace: o.namespace } : {}) } }],
         'current-context': 'fake',
       };
       await writeFile(path, stringify(config));
       return path;
+    },
+
+    addUser(name) {
+      const t = randomBytes(16).toString('hex');
+      users.set(t, name);
+      return t;
     },
 
     create(obj) {

@@ -157,13 +157,29 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startPrometheus(series: readonly FixtureSeries[], opts: StartOptions = {}): Promise<PromServer> {
   requireBinaries();
   const dir = await mkdtemp(join(tmpdir(), 'prescale-prom-'));
+  let backfillMs: number;
   try {
     const t0 = performance.now();
     await writeFile(join(dir, 'data.om'), toOpenMetrics(series));
     const bf = await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', '--max-block-duration=8760h', join(dir, 'data.om'), join(dir, 'tsdb')]);
     if (bf.code !== 0) throw new Error(`promtool backfill failed (exit ${bf.code}): ${bf.output.slice(-2000)}`);
-    const t1 = performance.now();
+    backfillMs = performance.now() - t0;
     await rm(join(dir, 'data.om'));
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return servePrometheus(dir, { ...opts, backfillMs });
+}
+
+/**
+ * Starts a server on the TSDB in `dir`/tsdb (blocks made beforehand, e.g. by promtool), on a free
+ * loopback port; `stop()` ends it and removes `dir`, which it owns from now on.
+ */
+export async function servePrometheus(dir: string, opts: StartOptions & { backfillMs?: number } = {}): Promise<PromServer> {
+  requireBinaries();
+  try {
+    const t1 = performance.now();
     await writeFile(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\n# no scrape_configs: the TSDB only holds backfilled data\n');
     for (let tries = 0; tries < 5; tries++) {
       const port = await freePort();
@@ -200,7 +216,7 @@ export async function startPrometheus(series: readonly FixtureSeries[], opts: St
           url,
           pid,
           dir,
-          timings: { backfillMs: t1 - t0, readyMs: performance.now() - t1 },
+          timings: { backfillMs: opts.backfillMs ?? 0, readyMs: performance.now() - t1 },
           stop: async () => {
             process.removeListener('exit', killOnExit);
             // Only the process this harness started, by its handle.

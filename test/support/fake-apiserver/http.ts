@@ -27,6 +27,8 @@ export interface RecordedRequest {
   atMs: number;
   /** Warning headers sent (e.g. `unknown field "status.foo"` when a custom resource was pruned). */
   warnings?: string[];
+  /** Whose bearer token the request carried (the server's own token, or one from `addUser`); unset when refused as unauthorized. */
+  user?: string;
 }
 
 export interface HttpContext {
@@ -35,6 +37,8 @@ export interface HttpContext {
   faults: Faults;
   token: string;
   requests: RecordedRequest[];
+  /** Bearer token -> user name, for every token accepted. */
+  users: Map<string, string>;
   watches: Set<OpenWatch>;
   /** Interval of BOOKMARK events on watches that allow them (ms). */
   bookmarkIntervalMs: number;
@@ -161,7 +165,10 @@ async function handle(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
   if (text) entry.body = parseJson(text);
   ctx.requests.push(entry);
   try {
-    if (req.headers.authorization !== `Bearer ${ctx.token}`) throw errors.unauthorized();
+    const auth = req.headers.authorization;
+    const user = auth?.startsWith('Bearer ') ? ctx.users.get(auth.slice('Bearer '.length)) : undefined;
+    if (user === undefined) throw errors.unauthorized();
+    entry.user = user;
     const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const found = req.method === 'GET' ? discovery(ctx, segments) : undefined;
     if (found !== undefined) return send(res, entry, 200, found);

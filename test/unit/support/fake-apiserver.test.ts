@@ -152,6 +152,25 @@ describe('fake API server over plain HTTP', () => {
     });
   });
 
+  test('addUser: a second token is accepted, and the request log says whose token each request carried', async () => {
+    await withServer(async (api) => {
+      api.create(hpa('web'));
+      const token = api.addUser('shard-1');
+      assert.notEqual(token, api.token);
+      assert.equal((await call(api, 'GET', `${HPA_PATH}/web`, undefined, 'application/json', token)).status, 200);
+      assert.equal((await call(api, 'GET', `${HPA_PATH}/web`)).status, 200);
+      assert.equal((await call(api, 'GET', `${HPA_PATH}/web`, undefined, 'application/json', 'not-a-token')).status, 401);
+      assert.deepEqual(
+        api.requests.map((r) => r.user),
+        ['shard-1', 'system:serviceaccount:prescale:prescale', undefined],
+      );
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(await api.writeKubeconfig(join(dir, 'kubeconfig-shard-1.yaml'), { token }));
+      await kc.makeApiClient(k8s.AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ namespace: 'shop', name: 'web' });
+      assert.equal(api.requests.at(-1)?.user, 'shard-1');
+    });
+  });
+
   test('create, get and list: server-managed metadata, defaulting, List kind and resourceVersion', async () => {
     await withServer(async (api) => {
       const before = Number(api.resourceVersion);
@@ -831,7 +850,7 @@ describe('fake API server over plain HTTP', () => {
       const patchRequest = api.requests.find((r) => r.method === 'PATCH');
       assert.deepEqual(
         { ...patchRequest, atMs: 0 },
-        { method: 'PATCH', path: `${HPA_PATH}/web`, query: {}, contentType: MERGE, body: { spec: { minReplicas: 8 } }, status: 200, atMs: 0 },
+        { method: 'PATCH', path: `${HPA_PATH}/web`, query: {}, contentType: MERGE, body: { spec: { minReplicas: 8 } }, status: 200, atMs: 0, user: 'system:serviceaccount:prescale:prescale' },
       );
       assert.ok(Math.abs(patchRequest!.atMs - Date.now()) < 10_000);
 
