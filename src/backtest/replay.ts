@@ -4,6 +4,7 @@
  * The loop does not read the HPA's state, so deciding first and simulating after is the same as
  * interleaving them, and keeps both parts simple.
  */
+import { formatTimestamp } from '../core/time.js';
 import { SimulatedClock } from '../core/clock.js';
 import type { Series } from '../core/series.js';
 import type { Scaler } from '../config/scaler.js';
@@ -46,6 +47,15 @@ export interface GatedInterval {
   readonly fromMs: number;
   readonly toMs: number;
   readonly ticks: number;
+}
+
+/** The gated intervals in one line: how many ticks, and the first few intervals. */
+export function describeGated(gated: readonly GatedInterval[], ticks: number): string {
+  if (gated.length === 0) return 'never closed';
+  const closed = gated.reduce((n, g) => n + g.ticks, 0);
+  const shown = gated.slice(0, 4).map((g) => `${formatTimestamp(g.fromMs)}..${formatTimestamp(g.toMs)}`);
+  if (gated.length > 4) shown.push(`${gated.length - 4} more`);
+  return `closed ${closed} of ${ticks} ticks (${((100 * closed) / ticks).toFixed(1)} %) in ${gated.length} interval${gated.length > 1 ? 's' : ''} (ForecastInaccurate: the floor given back): ${shown.join(', ')}`;
 }
 
 /** The runs of consecutive ForecastInaccurate decisions. */

@@ -13,6 +13,7 @@ import { type PolicyRow, oracleRow } from '../backtest/oracle.js';
 import { PERFECT_FORESIGHT, runPolicies } from '../backtest/policies.js';
 import { renderReport, type TraceReport } from '../backtest/report.js';
 import { settingsOf, traceReport } from '../backtest/report-data.js';
+import { type GatedInterval, describeGated } from '../backtest/replay.js';
 import { MODEL_NAMES } from '../forecast/registry.js';
 import { capacityWarning } from '../plan/capacity.js';
 import { readSeriesFile } from '../metrics/file-source.js';
@@ -36,6 +37,10 @@ export interface BacktestResult {
   input: string;
   accuracy: AccuracyScore[];
   scaling: PolicyRow[];
+  /** When the predictive policy's confidence gate was closed (the floor given back). */
+  gated: readonly GatedInterval[];
+  /** Ticks replayed, for the share gated. */
+  ticks: number;
 }
 
 export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStream, err: NodeJS.WriteStream | NodeJS.WritableStream): Promise<BacktestResult[]> {
@@ -65,7 +70,7 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
     progress.tick(`${basename(input)}: scoring`);
     const scaling: PolicyRow[] = run.policies.map((p) => ({ policy: p.name, ...p.score }));
     scaling.push(oracleRow(run.policies[0]!, scaler));
-    results.push({ input, accuracy, scaling });
+    results.push({ input, accuracy, scaling, gated: run.predictive.gated, ticks: run.predictive.rows.length });
     traces.push(traceReport(basename(input), scaler, load, run.predictive, run.policies, accuracy.map((a) => ({ model: a.method, mase: a.mase, smape: a.smape, coverage: a.coverage }))));
   }
   progress.done();
@@ -95,7 +100,7 @@ function formatResults(results: BacktestResult[], quantile: number): string {
       const vsPerfect = perfect ? s.costReplicaHours / perfect : NaN;
       lines.push(`    ${s.policy.padEnd(18)} ${f(s.shortfallReplicaMinutes, 0).padStart(14)} ${f(s.shortfallPct, 3).padStart(12)} ${f(s.underMinutes, 0).padStart(11)} ${f(s.costReplicaHours, 0).padStart(11)} ${f(s.costVsOracle, 3).padStart(11)} ${f(vsPerfect, 3).padStart(12)} ${String(s.scalingEvents).padStart(8)}`);
     }
-    lines.push('');
+    lines.push(`  confidence gate (spec.safety.maxForecastError)   ${describeGated(r.gated, r.ticks)}`, '');
   }
   return lines.join('\n');
 }

@@ -14,7 +14,7 @@ import { capacityWarning } from '../plan/capacity.js';
 import type { Scaler } from '../config/scaler.js';
 import { DryRunActuator } from '../actuate/dry-run.js';
 import { scoreTrace } from '../backtest/policies.js';
-import { type ReplayRange, replayPredictive, simulate } from '../backtest/replay.js';
+import { type ReplayRange, describeGated, replayPredictive, simulate } from '../backtest/replay.js';
 import { renderReport } from '../backtest/report.js';
 import { settingsOf, traceReport } from '../backtest/report-data.js';
 import type { ScalingScore } from '../backtest/score.js';
@@ -105,6 +105,7 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
       `prescale dry-run: ${scaler.namespace}/${scaler.name} (${s.mode}, target ${s.target.kind}/${s.target.name})`,
       `  range      ${formatTimestamp(range.fromMs)} .. ${formatTimestamp(range.toMs)} (${formatDuration(range.toMs - range.fromMs)}), ${result.rows.length} ticks of ${formatDuration(s.plan.tickIntervalMs)}, replayed in ${seconds.toFixed(1)} s`,
       `  decisions  ${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}; floor changed ${changes} times`,
+      `  gate       ${describeGated(result.gated, result.rows.length)}`,
       `  models     ${models.join(', ') || 'none'} (of ticks)`,
       `  floor      min ${result.rows.reduce((m, r) => Math.min(m, r.floor), Infinity)}, max ${result.rows.reduce((m, r) => Math.max(m, r.floor), -Infinity)} replicas (spec ${s.minReplicas}..${s.maxReplicas})`,
       `               shortfall        under-capacity  replica-hours  vs oracle  scaling events`,

@@ -68,6 +68,9 @@ test('exit 0 and stdout lists every model and every policy', () => {
     assert.equal(cells.length, 5, row);
     for (const c of cells) assert.ok(Number.isFinite(Number(c)), `${JSON.stringify(c)} in ${JSON.stringify(row)}`);
   }
+  // Whether, and when, the predictive policy's confidence gate would have given the floor back.
+  const gate = lines.find((l) => l.trim().startsWith('confidence gate (spec.safety.maxForecastError)'));
+  assert.match(gate ?? '', /^\s+confidence gate \(spec\.safety\.maxForecastError\) +(never closed|closed \d+ of \d+ ticks \([\d.]+ %\) in \d+ intervals? \(ForecastInaccurate: the floor given back\): \S+\.\.\S+)/);
 });
 
 interface ScalingEntry {
@@ -75,7 +78,7 @@ interface ScalingEntry {
   [figure: string]: unknown;
 }
 
-function json(): { scaler: string; results: Array<{ input: string; accuracy: Array<{ method: string }>; scaling: ScalingEntry[] }> } {
+function json(): { scaler: string; results: Array<{ input: string; accuracy: Array<{ method: string }>; scaling: ScalingEntry[]; gated: Array<{ fromMs: number; toMs: number; ticks: number }>; ticks: number }> } {
   assert.equal(run.code, 0, run.stderr);
   return JSON.parse(readFileSync(tmp.file('backtest.json'), 'utf8'));
 }
@@ -87,6 +90,7 @@ test('--json: every model scored and the scaling policies with finite figures', 
   const r = j.results[0]!;
   assert.equal(r.input, INPUT);
   assert.deepEqual(r.accuracy.map((a) => a.method).sort(), [...MODELS].sort());
+  assert.ok(Array.isArray(r.gated) && r.ticks > 0, 'the gate\'s closed intervals and the ticks replayed');
   const names = r.scaling.map((s) => s.policy);
   for (const p of ['predictive', 'hpa', 'last-week']) assert.ok(names.includes(p), `no ${p} in ${names.join(', ')}`);
   // The oracle is in the JSON, as a policy or as the oracle figure every policy is compared with.

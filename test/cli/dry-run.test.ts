@@ -149,6 +149,25 @@ test('a capacity the load never fills: the replay runs, with one warning log lin
   assert.ok(!first.stderr.includes('"level":40'), first.stderr.slice(-2000));
 });
 
+test('the confidence gate: a limit the forecasts miss gives the floor back (ForecastInaccurate at minReplicas) and the summary says when; the bundled scaler is never gated', async () => {
+  const strict = tmp.file('strict.yaml');
+  writeFileSync(strict, spec.replace(/^(\s+)minReplicas:/m, (_line, lead: string) => `${lead}safety:\n${lead}  maxForecastError: 0.05\n${lead}minReplicas:`));
+  const r = await runCli(['dry-run', '-f', strict, '--input', INPUT, '--from', FROM, '--to', TO, '--decisions', tmp.file('strict.csv')]);
+  assert.equal(r.code, 0, r.stderr.slice(-2000));
+  const m = /gate +closed (\d+) of (\d+) ticks \([\d.]+ %\) in (\d+) intervals? \(ForecastInaccurate: the floor given back\): (\S+)\.\.(\S+)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  assert.equal(Number(m[2]), TICKS);
+  const rows = parseCsv(readFileSync(tmp.file('strict.csv'), 'utf8'));
+  const reason = rows.header.indexOf('reason');
+  const gated = rows.rows.filter((row) => row[reason] === 'ForecastInaccurate');
+  assert.equal(gated.length, Number(m[1]));
+  assert.ok(gated.every((row) => Number(row[3]) === MIN), 'gated ticks have the floor at minReplicas');
+  // Not before six hours of forecasts are measured; the first gated tick is the interval's start.
+  assert.ok(timestampMs(gated[0]![0]!) >= Date.parse(FROM) + 6 * 60 * MINUTE_MS);
+  assert.equal(gated[0]![0], m[4]);
+  assert.match(first.stdout, /gate +never closed/);
+});
+
 describe('usage errors exit 2 with one line', { concurrency: 4 }, () => {
   const cases: Array<{ name: string; args: () => string[]; names: RegExp }> = [
     { name: 'neither --input nor --prometheus', args: () => ['-f', SCALER], names: /--input.*--prometheus/ },
