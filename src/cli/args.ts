@@ -1,6 +1,6 @@
 import { parseDuration } from '../core/duration.js';
 import { invalidInput } from '../core/errors.js';
-import { MODEL_NAMES } from '../forecast/registry.js';
+import { MODEL_NAMES } from '../forecast/model-names.js';
 
 /** Parses `--quantiles 0.5,0.9` into numbers in (0, 1), sorted and unique. */
 export function parseQuantiles(text: string, flag = '--quantiles'): number[] {

@@ -6,14 +6,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, isPrescaleError } from '../core/errors.js';
 import { durationFlag, parseModel, parseQuantiles } from './args.js';
-import { runForecast } from './forecast.js';
-import { runValidate } from './validate.js';
-import { runRecord } from './record.js';
-import { runDryRun } from './dry-run.js';
-import { runBacktest } from './backtest.js';
-import { runOperatorCommand, runRestoreCommand } from './operator.js';
 import { systemClock } from '../core/clock.js';
-import { LOG_LEVELS, createLogger } from '../telemetry/logger.js';
+import { LOG_LEVELS } from '../telemetry/log-levels.js';
+
+// Each command's modules (the forecast engine, axios, yaml, pino, the Kubernetes client) are
+// imported when that command runs, so `--help`, `--version` and usage errors start in the time of
+// commander alone.
+const logger = async (opts: { level?: string } = {}) => (await import('../telemetry/logger.js')).createLogger(opts);
 
 export function buildProgram(): Command {
   const program = new Command('prescale')
@@ -34,6 +33,7 @@ export function buildProgram(): Command {
     .option('--output <file>', 'write here instead of stdout (written whole or not at all)')
     .option('--no-level-correction', 'keep the near term at the model\'s level even when the last 30 minutes of load are far off it')
     .action(async (o) => {
+      const { runForecast } = await import('./forecast.js');
       await runForecast(
         { input: o.input, horizonMs: o.horizon, stepMs: o.step, model: o.model, quantiles: o.quantiles, output: o.output, levelCorrection: o.levelCorrection },
         process.stderr,
@@ -46,6 +46,7 @@ export function buildProgram(): Command {
     .requiredOption('-f, --file <scaler.yaml>', 'the spec')
     .option('--name <name>', 'which PredictiveScaler, when the file holds several')
     .action(async (o) => {
+      const { runValidate } = await import('./validate.js');
       await runValidate(o.file, o.name, process.stdout, process.stderr);
     });
 
@@ -62,8 +63,8 @@ export function buildProgram(): Command {
     .option('--report <file.html>', 'a self-contained HTML report')
     .addOption(new Option('--log-level <level>', 'info logs floor changes, debug every decision').choices(LOG_LEVELS).default('info'))
     .action(async (o) => {
-      const logger = createLogger({ level: o.logLevel });
-      await runDryRun({ file: o.file, name: o.name, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report }, logger, process.stdout);
+      const { runDryRun } = await import('./dry-run.js');
+      await runDryRun({ file: o.file, name: o.name, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report }, await logger({ level: o.logLevel }), process.stdout);
     });
 
   program
@@ -75,6 +76,7 @@ export function buildProgram(): Command {
     .option('--json <file>', 'all figures as JSON')
     .option('--report <file.html>', 'a self-contained HTML report')
     .action(async (o) => {
+      const { runBacktest } = await import('./backtest.js');
       await runBacktest({ file: o.file, name: o.name, inputs: o.input, json: o.json, report: o.report }, process.stdout, process.stderr);
     });
 
@@ -91,8 +93,8 @@ export function buildProgram(): Command {
     .option('--header <name: value>', 'extra request header, repeatable (e.g. "X-Scope-OrgID: tenant-a")', (v: string, acc: string[]) => [...acc, v], [])
     .option('--timeout <duration>', 'deadline of each request for the whole answer, up to 1h; one past it is retried, up to 4 times (default: 30s)')
     .action(async (o) => {
-      const logger = createLogger();
-      const r = await runRecord({ prometheus: o.prometheus, query: o.query, from: o.from, to: o.to, step: o.step, output: o.output, format: o.format, headers: o.header, timeout: o.timeout }, { clock: systemClock, logger });
+      const { runRecord } = await import('./record.js');
+      const r = await runRecord({ prometheus: o.prometheus, query: o.query, from: o.from, to: o.to, step: o.step, output: o.output, format: o.format, headers: o.header, timeout: o.timeout }, { clock: systemClock, logger: await logger() });
       process.stderr.write(`prescale: recorded ${r.present} of ${r.points} points to ${r.output}\n`);
     });
 
@@ -111,6 +113,7 @@ export function buildProgram(): Command {
     .option('--shard <i/n>', 'handle only the scalers whose namespace/name hash falls in shard i of n, with a lease of its own [env PRESCALE_SHARD; default 0/1]')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} [env PRESCALE_LOG_LEVEL; default info]`)
     .action(async (o) => {
+      const { runOperatorCommand } = await import('./operator.js');
       await runOperatorCommand({
         kubeconfig: o.kubeconfig,
         prometheus: o.prometheus,
@@ -132,6 +135,7 @@ export function buildProgram(): Command {
     .option('--kubeconfig <file>', 'kubeconfig to use [env KUBECONFIG; default: the in-cluster service account]')
     .option('--namespace <ns>', 'only this namespace; repeatable (default: all)', (v: string, acc: string[]) => [...acc, v], [])
     .action(async (o) => {
+      const { runRestoreCommand } = await import('./operator.js');
       await runRestoreCommand({ kubeconfig: o.kubeconfig, namespace: o.namespace }, process.stdout);
     });
 
