@@ -47,7 +47,11 @@ export class HistoryWindow {
    */
   read(nowMs: number, signal?: AbortSignal): Promise<Series> {
     const run = this.queue.then(() => this.readNow(nowMs, signal));
-    this.queue = run.catch(() => undefined);
+    // Settled to undefined: the chain must not hold the last read (a copy of the whole window).
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 

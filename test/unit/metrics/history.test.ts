@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Series } from '../../../src/core/series.js';
 import { HistoryWindow } from '../../../src/metrics/history.js';
 import type { MetricSource } from '../../../src/metrics/source.js';
@@ -94,4 +96,18 @@ test('invalid options are rejected', () => {
   for (const opts of [{ stepMs: 0, historyMs: 10 }, { stepMs: STEP, historyMs: STEP / 4 }, { stepMs: STEP, historyMs: 10 * STEP, overlapSteps: -1 }]) {
     assert.throws(() => new HistoryWindow(src, opts), /history|step|overlap/i, JSON.stringify(opts));
   }
+});
+
+test('a window keeps its cache and nothing more: the series a read returned is the caller\'s to drop', async () => {
+  // `gc` from V8, as --expose-gc gives it, without the flag on the test runner's command line.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const w = new HistoryWindow(new FakeSource(), { stepMs: STEP, historyMs: 1000 * STEP });
+  let read: Series | undefined = await w.read(T0);
+  const returned = new WeakRef(read.values);
+  read = undefined;
+  await new Promise((r) => setImmediate(r));
+  gc();
+  assert.equal(returned.deref(), undefined, 'the returned values were collected (a copy of the whole window per scaler otherwise)');
+  assert.equal((await w.read(T0 + STEP)).values.length, 1000, 'and the window still reads incrementally');
 });
