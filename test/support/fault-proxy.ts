@@ -36,11 +36,13 @@ export interface FaultProxy {
   setRule(rule?: (req: RecordedRequest, index: number) => Fault | undefined): void;
   /** Forgets recorded requests, queued faults and the rule. */
   reset(): void;
+  /** Forwards from now on to `targetUrl` (a server restarted on another port). */
+  retarget(targetUrl: string): void;
   close(): Promise<void>;
 }
 
 export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
-  const target = new URL(targetUrl);
+  let target = new URL(targetUrl);
   const requests: RecordedRequest[] = [];
   let queue: Fault[] = [];
   let rule: ((req: RecordedRequest, index: number) => Fault | undefined) | undefined;
@@ -133,6 +135,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       queue = [];
       rule = undefined;
     },
+    retarget: (u) => void (target = new URL(u)),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
