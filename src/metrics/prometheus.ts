@@ -115,16 +115,27 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T, signal: Abor
   if (failure) throw failure.e;
 }
 
-/** Prometheus' error text from an error body (`{"status":"error","errorType":..,"error":..}`), else the raw start. */
+/**
+ * Characters of a server's own text (an error body, a value it sent) kept in an error: a 500 kB
+ * error body must not become a status condition, an event and a log line.
+ */
+const MAX_SERVER_TEXT = 300;
+const clip = (text: string): string => (text.length > MAX_SERVER_TEXT ? `${text.slice(0, MAX_SERVER_TEXT)}...` : text);
+
+/**
+ * Prometheus' error text from an error body (`{"status":"error","errorType":..,"error":..}`), else
+ * the raw start; either way at most MAX_SERVER_TEXT characters. Give it the body already redacted:
+ * cutting first could leave the start of a secret that redaction no longer recognises.
+ */
 function errorText(body: string): { errorType?: string; error: string } {
   try {
-    const j = JSON.parse(body) as { errorType?: unknown; error?: unknown };
-    if (typeof j.error === 'string') return { errorType: typeof j.errorType === 'string' ? j.errorType : undefined, error: j.error };
+    const j = JSON.parse(body) as { errorType?: unknown; error?: unknown } | null;
+    if (typeof j?.error === 'string') return { errorType: typeof j.errorType === 'string' ? clip(j.errorType) : undefined, error: clip(j.error) };
   } catch {
     // not JSON: a proxy's HTML or plain text
   }
   const text = body.replace(/\s+/g, ' ').trim();
-  return { error: text.length > 300 ? `${text.slice(0, 300)}...` : text || '(empty body)' };
+  return { error: clip(text) || '(empty body)' };
 }
 
 /** Socket and TLS failures that retrying cannot fix. */
@@ -264,9 +275,11 @@ export class PrometheusSource implements MetricSource {
         // A body cut short (proxy or connection trouble) must never pass as a shorter series.
         throw new AttemptFailure(new PrescaleError('transient', `${d}: response is not valid JSON (${text.length} bytes; truncated?)`), true);
       }
-      const warnings = (json as { warnings?: unknown }).warnings;
+      // Any JSON may come back (`null` too): only an object has warnings, and they are shown as text.
+      const warnings = typeof json === 'object' && json !== null ? (json as { warnings?: unknown }).warnings : undefined;
       if (Array.isArray(warnings) && warnings.length > 0) {
-        this.deps.logger?.warn({ source: d, start: formatTimestamp(c.startMs), warnings: warnings.map(String) }, 'prometheus returned warnings');
+        const texts = warnings.slice(0, 10).map((w) => clip(this.creds.redact(typeof w === 'string' ? w : JSON.stringify(w))));
+        this.deps.logger?.warn({ source: d, start: formatTimestamp(c.startMs), warnings: texts }, 'prometheus returned warnings');
       }
       try {
         const series = parsePromMatrix(json, d);
@@ -277,11 +290,11 @@ export class PrometheusSource implements MetricSource {
         }
         return series;
       } catch (e) {
-        throw new AttemptFailure(e instanceof PrescaleError ? e : invalidInput(`${d}: ${String(e)}`), false);
+        throw new AttemptFailure(this.serverTextError(e instanceof PrescaleError ? e : invalidInput(`${d}: ${String(e)}`)), false);
       }
     }
     const { kind, retryable } = classifyStatus(res.status);
-    const { errorType, error } = errorText(text);
+    const { errorType, error } = errorText(this.creds.redact(text));
     const what =
       kind === 'query' ? `Prometheus rejected the query (HTTP ${res.status}${errorType ? `, ${errorType}` : ''}): ${error}`
       : kind === 'forbidden' ? `access denied (HTTP ${res.status}): ${error}; check the bearer token, basic auth or tenant header`
@@ -293,6 +306,16 @@ export class PrometheusSource implements MetricSource {
       retryable,
       parseRetryAfterMs(typeof retryAfter === 'string' ? retryAfter : undefined, this.deps.clock.now()),
     );
+  }
+
+  /** `e` with its message redacted, then the server's part of it (after the source) clipped. */
+  private serverTextError(e: PrescaleError): PrescaleError {
+    const d = this.description;
+    const redacted = this.creds.redact(e.message);
+    const head = redacted.startsWith(d) ? d : '';
+    const rest = redacted.slice(head.length);
+    const message = head + (rest.length > 2 * MAX_SERVER_TEXT ? `${rest.slice(0, 2 * MAX_SERVER_TEXT)}...` : rest);
+    return message === e.message ? e : new PrescaleError(e.kind, message, { cause: e.cause });
   }
 
   /** The axios instance, made on first use (reading the CA file is asynchronous). */
