@@ -57,6 +57,9 @@ const LOAD_STROKE = '#9ca3af';
 const BAND_FILL = 'rgba(56, 189, 248, 0.28)';
 const MEAN_STROKE = '#0284c7';
 
+/** A policy's name as tables show it ('hpa' reads "hpa alone", as the dry-run summary says). */
+export const policyLabel = (name: string): string => (name === 'hpa' ? 'hpa alone' : name);
+
 export function policyColour(name: string, index: number): string {
   return POLICY_COLOURS[name] ?? EXTRA_COLOURS[index % EXTRA_COLOURS.length]!;
 }
@@ -68,7 +71,7 @@ export function renderReport(data: ReportData): string {
     `<p class="meta">Scaler <b>${esc(data.scaler)}</b> · generated ${esc(formatUtc(data.generatedAtMs))} UTC · ${data.traces.length} trace${data.traces.length === 1 ? '' : 's'}</p></header>`,
     settingsHtml(data.settings),
     ...data.traces.map((t, i) => traceHtml(t, i)),
-    '<footer>prescale backtest report · all times UTC · replicas = load ÷ capacity per replica</footer>',
+    `<footer>${esc(data.title.split(':')[0] ?? 'prescale')} report · all times UTC · replicas = load ÷ capacity per replica</footer>`,
   ];
   return [
     '<!doctype html>',
@@ -109,6 +112,19 @@ function traceSpan(t: TraceReport): Span | null {
   const spans = t.policies.map((p) => seriesSpan(p.ready)).filter((s): s is Span => s !== null);
   if (spans.length === 0) return null;
   return { fromMs: Math.min(...spans.map((s) => s.fromMs)), toMs: Math.max(...spans.map((s) => s.toMs)) };
+}
+
+/** A wide table or chart in a box that scrolls sideways on a narrow screen. */
+const scroll = (html: string): string => `<div class="scroll">${html}</div>`;
+
+/** The range the policies were replayed over, within the load's, when it is narrower (a dry-run's --from). */
+function replayedSpan(t: TraceReport): Span | null {
+  const own = seriesSpan(t.load);
+  const spans = t.policies.map((p) => seriesSpan(p.ready)).filter((s): s is Span => s !== null);
+  if (own === null || spans.length === 0) return null;
+  const fromMs = Math.max(own.fromMs, Math.min(...spans.map((s) => s.fromMs)));
+  const toMs = Math.min(own.toMs, Math.max(...spans.map((s) => s.toMs)));
+  return toMs > fromMs ? { fromMs, toMs } : null;
 }
 
 /** Which policy plays "the HPA alone": named `hpa`, else one whose name mentions hpa/reactive. */
@@ -170,8 +186,9 @@ function chartLayers(t: TraceReport): { layers: ChartLayer[]; legend: LegendItem
     const q = `p${Math.round(f.quantile * 100)}`;
     const lower = inReplicas(f.lower ?? f.mean, t.perReplica);
     const bandLabel = f.lower === undefined ? `forecast mean…${q}` : `forecast band (lower…${q})`;
-    layers.push({ kind: 'band', label: bandLabel, lower, upper: inReplicas(f.upper, t.perReplica), fill: BAND_FILL });
-    layers.push({ kind: 'line', label: 'forecast mean', series: inReplicas(f.mean, t.perReplica), stroke: MEAN_STROKE, width: 1.1, dash: '4 3' });
+    // The axes follow the load and the replicas; a forecast spike above them is clipped and marked.
+    layers.push({ kind: 'band', label: bandLabel, lower, upper: inReplicas(f.upper, t.perReplica), fill: BAND_FILL, scales: false });
+    layers.push({ kind: 'line', label: 'forecast mean', series: inReplicas(f.mean, t.perReplica), stroke: MEAN_STROKE, width: 1.1, dash: '4 3', scales: false });
     legend.push({ label: bandLabel, colour: BAND_FILL, kind: 'band' }, { label: 'forecast mean', colour: MEAN_STROKE, kind: 'dash' });
   }
   t.policies.forEach((p, i) => {
@@ -197,25 +214,54 @@ function legendHtml(items: readonly LegendItem[]): string {
 function traceHtml(t: TraceReport, index: number): string {
   const span = traceSpan(t);
   const { layers, legend } = chartLayers(t);
-  const parts: string[] = [`<section class="trace"><h2>${esc(t.name)}</h2>`, `<p class="meta">${esc(traceSummary(t, span))}</p>`];
+  const verdict = conclusion(t.scores);
+  const parts: string[] = [`<section class="trace"><h2>${esc(t.name)}</h2>`, `<p class="meta">${esc(traceSummary(t, span))}</p>`, ...(verdict ? [`<p class="verdict">${esc(verdict)}</p>`] : [])];
   if (span === null) {
     parts.push('<p class="empty">No samples in this trace.</p>');
   } else {
-    parts.push('<h3>Whole trace</h3>', legendHtml(legend),
-      timeChart({ id: `t${index}-all`, title: `${t.name}: load, forecast and ready replicas per policy`, fromMs: span.fromMs, toMs: span.toMs, layers, yLabel: 'replicas' }));
+    const shown = replayedSpan(t) ?? span;
+    const whole = shown.fromMs === span.fromMs && shown.toMs === span.toMs;
+    parts.push(`<h3>${whole ? 'Whole trace' : `Replayed range: ${esc(formatUtc(shown.fromMs))} – ${esc(formatUtc(shown.toMs))}`}</h3>`, legendHtml(legend),
+      scroll(timeChart({ id: `t${index}-all`, title: `${t.name}: load, forecast and ready replicas per policy`, fromMs: shown.fromMs, toMs: shown.toMs, layers, yLabel: 'replicas' })));
     const zoom = chooseZoomWindow(t);
     if (zoom !== null) {
       parts.push(`<h3>Zoom: ${esc(formatUtc(zoom.fromMs))} – ${esc(formatUtc(zoom.toMs))}</h3>`,
         `<p class="caption">${esc(`Showing ${zoom.why}.`)}</p>`,
-        timeChart({ id: `t${index}-zoom`, title: `${t.name}: zoom on ${formatUtc(zoom.fromMs)}`, fromMs: zoom.fromMs, toMs: zoom.toMs, layers, yLabel: 'replicas', height: 300 }));
+        scroll(timeChart({ id: `t${index}-zoom`, title: `${t.name}: zoom on ${formatUtc(zoom.fromMs)}`, fromMs: zoom.fromMs, toMs: zoom.toMs, layers, yLabel: 'replicas', height: 300 })));
     }
   }
   parts.push(scoresHtml(t.scores), accuracyHtml(t.accuracy, t.forecast?.quantile), planHtml(t.planSteps), notesHtml(t.notes), '</section>');
   return parts.join('\n');
 }
 
+/**
+ * The outcome in words: the predictive floor against the HPA alone (shortfall cut, extra cost,
+ * minutes under capacity) and, when the backtest ran it, against the perfect-foresight floor;
+ * then what to try next.
+ */
+export function conclusion(scores: readonly PolicyScore[]): string | undefined {
+  const pred = scores.find((s) => s.name === 'predictive');
+  const hpa = scores.find((s) => s.name === 'hpa');
+  if (!pred || !hpa) return undefined;
+  const pff = scores.find((s) => s.name === 'perfect-foresight');
+  const pct = (v: number): string => `${fmtNum(v, 0)} %`;
+  const cut = hpa.shortfallReplicaMinutes > 0 ? 100 * (1 - pred.shortfallReplicaMinutes / hpa.shortfallReplicaMinutes) : NaN;
+  const extra = hpa.replicaHours > 0 ? 100 * (pred.replicaHours / hpa.replicaHours - 1) : NaN;
+  const bits: string[] = [];
+  if (hpa.shortfallReplicaMinutes <= 0) bits.push('The HPA alone never fell short here, so a floor can only add cost');
+  else bits.push(`The predictive floor removes ${pct(cut)} of the HPA alone's shortfall (${fmtNum(pred.underMinutes, 0)} minutes under capacity instead of ${fmtNum(hpa.underMinutes, 0)})`);
+  bits.push(`for ${Number.isFinite(extra) ? `${extra >= 0 ? pct(extra) + ' more' : pct(-extra) + ' fewer'} replica-hours than the HPA alone` : 'its replica-hours'}${pff && pff.replicaHours > 0 ? `, ${fmtNum(pred.replicaHours / pff.replicaHours, 2)}× what a perfect forecast would cost with the pods' lead time` : ''}.`);
+  const next =
+    hpa.shortfallReplicaMinutes > 0 && cut < 50 ? 'Next: a higher forecast.quantile or a longer plan.leadTime; check the accuracy table for a better model.'
+    : pff && pred.replicaHours > 1.3 * pff.replicaHours ? 'Next: a lower forecast.quantile or shorter plan.minStepDuration and scaleDownDelay cost less (docs/scaler-spec.md weighs them).'
+    : 'Next: run it as a DryRun scaler in the cluster and compare its status with this report.';
+  return `${bits.join(' ')} ${next}`;
+}
+
 function traceSummary(t: TraceReport, span: Span | null): string {
-  const bits = [`capacity ${fmtNum(t.perReplica, 0, 2)} load per replica`, `${t.load.values.length.toLocaleString('en-US')} samples`];
+  let present = 0;
+  for (let i = 0; i < t.load.values.length; i++) if (Number.isFinite(t.load.values[i]!)) present++;
+  const bits = [`capacity ${fmtNum(t.perReplica, 0, 2)} load per replica`, `${present.toLocaleString('en-US')} samples`];
   if (t.load.stepMs > 0) bits.push(`step ${formatDuration(t.load.stepMs)}`);
   if (span !== null) bits.push(`${formatUtc(span.fromMs)} – ${formatUtc(span.toMs)} UTC`);
   return bits.join(' · ');
@@ -259,7 +305,7 @@ function tableHtml<R>(cls: string, rows: readonly R[], cols: readonly Column<R>[
     });
     return `<tr${contender(r) ? '' : ' class="reference"'}>${cells.join('')}</tr>`;
   });
-  return `<table class="${cls}"><thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+  return scroll(`<table class="${cls}"><thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`);
 }
 
 const isOracle = (name: string): boolean => /oracle/i.test(name);
@@ -267,7 +313,7 @@ const isOracle = (name: string): boolean => /oracle/i.test(name);
 function scoresHtml(scores: readonly PolicyScore[]): string {
   if (scores.length === 0) return '';
   const cols: Column<PolicyScore>[] = [
-    { head: 'policy', cell: (s) => s.name },
+    { head: 'policy', cell: (s) => policyLabel(s.name) },
     { head: 'shortfall (replica-min)', cell: (s) => fmtNum(s.shortfallReplicaMinutes, 1), badness: (s) => s.shortfallReplicaMinutes },
     { head: 'shortfall (% of demand)', cell: (s) => `${fmtNum(s.shortfallPct, 2)}${Number.isFinite(s.shortfallPct) ? '%' : ''}`, badness: (s) => s.shortfallPct },
     { head: 'minutes under capacity', cell: (s) => fmtNum(s.underMinutes, 0), badness: (s) => s.underMinutes },
@@ -307,8 +353,8 @@ function planHtml(steps: readonly PlanStepView[] | undefined): string {
     + `<td class="num">${esc(fmtNum(s.replicas, 0))}</td><td class="reason">${esc(s.reason)}</td></tr>`);
   const more = steps.length - shown.length;
   return '<h3>Plan steps and why</h3>'
-    + '<table class="plan"><thead><tr><th>from</th><th>to</th><th class="num">duration</th><th class="num">replicas</th><th>reason</th></tr></thead>'
-    + `<tbody>${rows.join('')}</tbody></table>`
+    + scroll('<table class="plan"><thead><tr><th>from</th><th>to</th><th class="num">duration</th><th class="num">replicas</th><th>reason</th></tr></thead>'
+    + `<tbody>${rows.join('')}</tbody></table>`)
     + (more > 0 ? `<p class="caption">… and ${more.toLocaleString('en-US')} more step${more === 1 ? '' : 's'} not shown (first ${MAX_PLAN_ROWS} of ${steps.length.toLocaleString('en-US')}).</p>` : '');
 }
 
@@ -359,5 +405,9 @@ table.plan td.reason{width:55%}
 .notes{margin:4px 0;padding-left:20px}
 .empty{color:var(--muted)}
 footer{text-align:center;margin-top:24px}
+.verdict{font-size:15px;margin:8px 0 4px;padding:8px 12px;background:#eff6ff;border-left:4px solid #1d4ed8}
+svg .clipped{fill:#b91c1c;font-size:11.5px}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+@media (max-width:700px){main{padding:12px 8px 24px}section{padding:12px 10px}svg.chart{min-width:760px}.settings dl{grid-template-columns:1fr}table{font-size:12px}th,td{padding:4px 6px}}
 @media print{body{background:#fff}section{border:none;padding:0}}
 `;

@@ -278,10 +278,14 @@ export function valueTicks(max: number, target: number, minStep = 0): number[] {
 }
 
 /** One thing drawn on a time chart. Colours are CSS colours; widths in user units. */
-export type ChartLayer =
+export type ChartLayer = (
   | { readonly kind: 'area'; readonly label: string; readonly series: SampledSeries; readonly fill: string; readonly stroke: string }
   | { readonly kind: 'line' | 'step'; readonly label: string; readonly series: SampledSeries; readonly stroke: string; readonly width: number; readonly dash?: string }
-  | { readonly kind: 'band'; readonly label: string; readonly lower: SampledSeries; readonly upper: SampledSeries; readonly fill: string };
+  | { readonly kind: 'band'; readonly label: string; readonly lower: SampledSeries; readonly upper: SampledSeries; readonly fill: string }
+) & {
+  /** false: the layer does not set the y range; what rises above it is clipped, and the chart says so. */
+  readonly scales?: false;
+};
 
 export interface TimeChartSpec {
   /** Unique within the document (used for the clip path id). */
@@ -323,9 +327,10 @@ export function timeChart(spec: TimeChartSpec): string {
       ? { layer, band: bandEnvelope(layer.lower, layer.upper, fromMs, toMs, cols) }
       : { layer, segs: downsampleM4(layer.series, fromMs, toMs, cols) });
   // Only what is inside the window sets the y range (points just outside are clipped anyway).
-  const yMax = Math.max(0, ...drawn.map(maxOf));
+  const yMax = Math.max(0, ...drawn.filter((d) => d.layer.scales !== false).map(maxOf));
   const yTicks = valueTicks(yMax * 1.04, 5, 1);
   const yTop = yTicks[yTicks.length - 1]!;
+  const clipped = drawn.filter((d) => d.layer.scales === false && maxOf(d) > yTop).map((d) => d.layer.label);
   const span = toMs > fromMs ? toMs - fromMs : 1;
   const x = (t: number): number => x0 + ((t - fromMs) / span) * (x1 - x0);
   const y = (v: number): number => y0 - (Math.max(0, v) / yTop) * (y0 - y1);
@@ -354,7 +359,11 @@ export function timeChart(spec: TimeChartSpec): string {
     `<g clip-path="url(#${escapeXml(clip)})">`);
   for (const d of drawn) out.push(layerSvg(d, x, y, y0));
   out.push('</g>', `<line class="axis" x1="${x0}" x2="${x1}" y1="${y0}" y2="${y0}"/>`,
-    `<line class="axis" x1="${x0}" x2="${x0}" y1="${y1}" y2="${y0}"/>`, '</svg>');
+    `<line class="axis" x1="${x0}" x2="${x0}" y1="${y1}" y2="${y0}"/>`);
+  if (clipped.length > 0) {
+    out.push(`<text class="clipped" x="${x1 - 6}" y="${y1 + 14}" text-anchor="end">▲ ${escapeXml(clipped.join(', '))} above ${escapeXml(String(yTop))}: clipped</text>`);
+  }
+  out.push('</svg>');
   return out.join('\n');
 }
 

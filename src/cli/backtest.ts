@@ -11,7 +11,7 @@ import { loadScalerFile } from '../config/load.js';
 import { type AccuracyScore, rollingOrigins, scoreModel } from '../backtest/accuracy.js';
 import { type PolicyRow, oracleRow } from '../backtest/oracle.js';
 import { PERFECT_FORESIGHT, runPolicies } from '../backtest/policies.js';
-import { renderReport, type TraceReport } from '../backtest/report.js';
+import { policyLabel, renderReport, type TraceReport } from '../backtest/report.js';
 import { settingsOf, traceReport } from '../backtest/report-data.js';
 import { type GatedInterval, describeGated } from '../backtest/replay.js';
 import { MODEL_NAMES } from '../forecast/registry.js';
@@ -76,13 +76,17 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
   progress.done();
 
   out.write(formatResults(results, scaler.spec.forecast.quantile));
-  if (cmd.json) await writeOutput(cmd.json, JSON.stringify({ scaler: `${scaler.namespace}/${scaler.name}`, results }, null, 2) + '\n');
+  if (cmd.json) {
+    await writeOutput(cmd.json, JSON.stringify({ scaler: `${scaler.namespace}/${scaler.name}`, results }, null, 2) + '\n');
+    out.write(`figures written to ${cmd.json}\n`);
+  }
   if (cmd.report) {
     const range = { fromMs: Math.min(...traces.map((t) => t.load.startMs)) + WARM_UP_MS, toMs: Math.max(...traces.map((t) => t.load.startMs + t.load.values.length * t.load.stepMs)) };
     await writeOutput(
       cmd.report,
       renderReport({ title: `prescale backtest: ${scaler.namespace}/${scaler.name}`, scaler: `${scaler.namespace}/${scaler.name}`, generatedAtMs: systemClock.now(), settings: settingsOf(scaler, range), traces }),
     );
+    out.write(`report written to ${cmd.report}\n`);
   }
   return results;
 }
@@ -95,10 +99,10 @@ function formatResults(results: BacktestResult[], quantile: number): string {
     for (const a of r.accuracy) lines.push(`    ${a.method.padEnd(44)} ${f(a.mase, 3).padStart(6)} ${f(a.smape, 1).padStart(7)} ${f(a.coverage, 3).padStart(12)}`);
     // Cost against the perfect-foresight floor: what a perfect forecast costs with the pods' lead time.
     const perfect = r.scaling.find((s) => s.policy === PERFECT_FORESIGHT)?.costReplicaHours;
-    lines.push(`  scaling (from day 8)   shortfall rm   shortfall%   under-min   replica-h   vs-oracle   vs-perfect   events`);
+    lines.push(`  scaling (from day 8)   shortfall rm   shortfall%   under-capacity min   replica-hours   vs oracle   vs perfect   scaling events`);
     for (const s of r.scaling) {
       const vsPerfect = perfect ? s.costReplicaHours / perfect : NaN;
-      lines.push(`    ${s.policy.padEnd(18)} ${f(s.shortfallReplicaMinutes, 0).padStart(14)} ${f(s.shortfallPct, 3).padStart(12)} ${f(s.underMinutes, 0).padStart(11)} ${f(s.costReplicaHours, 0).padStart(11)} ${f(s.costVsOracle, 3).padStart(11)} ${f(vsPerfect, 3).padStart(12)} ${String(s.scalingEvents).padStart(8)}`);
+      lines.push(`    ${policyLabel(s.policy).padEnd(18)} ${f(s.shortfallReplicaMinutes, 0).padStart(14)} ${f(s.shortfallPct, 3).padStart(12)} ${f(s.underMinutes, 0).padStart(20)} ${f(s.costReplicaHours, 0).padStart(15)} ${f(s.costVsOracle, 3).padStart(11)} ${f(vsPerfect, 3).padStart(12)} ${String(s.scalingEvents).padStart(16)}`);
     }
     lines.push(`  confidence gate (spec.safety.maxForecastError)   ${describeGated(r.gated, r.ticks)}`, '');
   }

@@ -63,13 +63,16 @@ test('exit 0 and stdout lists every model and every policy', () => {
   for (const name of [...MODELS, ...POLICIES]) assert.ok(rowNames.includes(name), `no row for ${name} in:\n${run.stdout}`);
   // A scaling row: name, then shortfall rm, shortfall %, under-minutes, replica-hours, vs-oracle.
   for (const policy of POLICIES) {
-    const row = lines.find((l) => l.trim().startsWith(`${policy} `))!;
-    const cells = row.trim().split(/\s+/).slice(1, 6);
+    const label = policy === 'hpa' ? 'hpa alone' : policy;
+    const row = lines.find((l) => l.trim().startsWith(`${label} `))!;
+    const cells = row.trim().slice(label.length).trim().split(/\s+/).slice(0, 5);
     assert.equal(cells.length, 5, row);
     for (const c of cells) assert.ok(Number.isFinite(Number(c)), `${JSON.stringify(c)} in ${JSON.stringify(row)}`);
   }
   // Whether, and when, the predictive policy's confidence gate would have given the floor back.
   const gate = lines.find((l) => l.trim().startsWith('confidence gate (spec.safety.maxForecastError)'));
+  assert.ok(lines.includes(`report written to ${tmp.file('backtest.html')}`) && lines.includes(`figures written to ${tmp.file('backtest.json')}`), run.stdout.slice(-400));
+  assert.ok(lines.some((l) => /^\s+hpa alone\s/.test(l)) && lines.some((l) => l.includes('under-capacity min')), 'the labels the dry-run summary uses');
   assert.match(gate ?? '', /^\s+confidence gate \(spec\.safety\.maxForecastError\) +(never closed|closed \d+ of \d+ ticks \([\d.]+ %\) in \d+ intervals? \(ForecastInaccurate: the floor given back\): \S+\.\.\S+)/);
 });
 

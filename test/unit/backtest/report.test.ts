@@ -303,3 +303,50 @@ test('replica axis ticks are round numbers reaching the maximum', () => {
   assert.deepEqual(valueTicks(0, 5, 1), [0, 1]);
   assert.deepEqual(valueTicks(NaN, 5, 1), [0, 1]);
 });
+
+test('a conclusion in words heads each trace: the shortfall cut and the cost against the HPA alone and the perfect-foresight floor, then what to try next', () => {
+  const scores = [
+    score('predictive', { shortfallReplicaMinutes: 10, underMinutes: 12, replicaHours: 550 }),
+    score('hpa', { shortfallReplicaMinutes: 200, underMinutes: 300, replicaHours: 500 }),
+    score('perfect-foresight', { shortfallReplicaMinutes: 0, replicaHours: 400 }),
+  ];
+  const html = renderReport(report([sampleTrace(2, { scores })]));
+  const verdict = /<p class="verdict">([^<]*)<\/p>/.exec(html)?.[1];
+  assert.ok(verdict, 'a verdict paragraph');
+  assert.match(verdict, /removes 95 % of the HPA alone&#39;s shortfall \(12 minutes under capacity instead of 300\) for 10 % more replica-hours than the HPA alone, 1\.38× what a perfect forecast would cost/);
+  assert.match(verdict, /Next: a lower forecast\.quantile/, 'costly against perfect foresight: try a cheaper floor');
+  const weak = renderReport(report([sampleTrace(2, { scores: [score('predictive', { shortfallReplicaMinutes: 150 }), score('hpa', { shortfallReplicaMinutes: 200 })] })]));
+  assert.match(weak, /removes 25 % of the HPA alone&#39;s shortfall.*Next: a higher forecast\.quantile/);
+});
+
+test('the axes follow the load and the replicas: a forecast spike above them is clipped and the chart says so', () => {
+  const load = dailyLoad(2);
+  const upper = Float64Array.from(load, (v, i) => (i === 1500 ? 300 * 100 : v * 1.1));
+  const trace = sampleTrace(2, { forecast: { mean: series(load), upper: series(upper), quantile: 0.9 } });
+  const html = renderReport(report([trace]));
+  assert.match(html, /<text class="clipped"[^>]*>▲ forecast mean…p90 above (\d+): clipped<\/text>/);
+  const top = Number(/above (\d+): clipped/.exec(html)![1]);
+  assert.ok(top >= 31 && top <= 40, `the axis tops out near the highest ready count (31), not at the spike (300): ${top}`);
+  assert.doesNotMatch(renderReport(report([sampleTrace(2)])), /class="clipped"/, 'nothing clipped, nothing said');
+});
+
+test('a replay over part of the load (a dry-run\'s --from) charts the replayed range; tables and charts scroll sideways on a phone; the footer names the command', () => {
+  const t = sampleTrace(3);
+  const late = (s: ReportSeries): ReportSeries => ({ startMs: s.startMs + DAY, stepMs: s.stepMs, values: Array.from(s.values).slice(1440) });
+  const partial: TraceReport = { ...t, policies: t.policies.map((p) => ({ ...p, ready: late(p.ready), ...(p.floor ? { floor: late(p.floor) } : {}) })) };
+  const html = renderReport(report([partial], { title: 'prescale dry-run: shop/web' }));
+  assert.match(html, /<h3>Replayed range: 2014-07-02 00:00 – 2014-07-04 00:00<\/h3>/);
+  assert.match(renderReport(report([t])), /<h3>Whole trace<\/h3>/);
+  assert.match(html, /<div class="scroll"><svg class="chart"/);
+  assert.match(html, /<div class="scroll"><table class="scores"/);
+  assert.match(html, /@media \(max-width:700px\)\{.*svg\.chart\{min-width:760px\}/);
+  assert.match(html, /<footer>prescale dry-run report · /);
+  assert.match(renderReport(report([t], { title: 'prescale backtest: shop/web' })), /<footer>prescale backtest report · /);
+});
+
+test('"samples" counts the samples present, not the slots of the grid', () => {
+  const values = dailyLoad(1);
+  for (let i = 0; i < 100; i++) values[i] = NaN;
+  const html = renderReport(report([sampleTrace(1, { load: series(values) })]));
+  assert.match(html, /1,340 samples/);
+});
