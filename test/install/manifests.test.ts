@@ -468,7 +468,7 @@ describe('alerts and dashboard', () => {
     assert.match(expr('PrescaleReconcileErrors'), /prescale_errors_total/);
     assert.match(expr('PrescaleMetricsUnavailable'), /prescale_errors_total\{[^}]*reason=~"MetricsUnavailable\|ForecastStale"/);
     assert.match(expr('PrescaleFloorAtMaxReplicas'), /prescale_floor_replicas[\s\S]*prescale_max_replicas/);
-    assert.match(expr('PrescaleForecastErrorHigh'), /prescale_forecast_error\{[^}]*measure="smape"/);
+    assert.match(expr('PrescaleForecastErrorHigh'), /prescale_forecast_error\{[^}]*measure="mase"/);
   });
 
   test('every dashboard query passes promtool (as a recording rule, variables filled in)', async () => {
