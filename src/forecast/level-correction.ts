@@ -19,7 +19,7 @@
  * of the forecast. Both ways: a load above the pattern is the next ramp's starting point. Cleaning
  * is unchanged: an outage is still not learned as the pattern; only the next hours follow it.
  *
- * Measured on the scaling benchmark (p80 plan, Nov 2026; BENCHMARKS.md): nab_grok_asg cost 1.34x
+ * Measured on the scaling benchmark (p80 plan; BENCHMARKS.md): nab_grok_asg cost 1.34x
  * -> 1.12x the oracle, crane_cpu_5 1.76x -> 1.53x, uk_academic shortfall 0.22 -> 0.09 % of demand;
  * dearer on some noisy traces (crane_cpu_1 1.39x -> 1.47x). Taking the deadband from the model's
  * error distribution instead missed grok's second day of ~0 load (its errors had absorbed the
