@@ -3,6 +3,9 @@
  *  [--decisions FILE] [--report FILE.html]`: replays the operator's control loop over recorded
  * load in simulated time, with the simulated HPA reacting under the floor, and writes what it would
  * have done. Floor changes are logged as JSON lines (pino) at info, unchanged ticks at debug.
+ * The work is estimated before the replay: a default range (no --from/--to) that would take more
+ * than a few minutes is refused with a range to try; an asked-for one is announced, and a long
+ * replay logs its progress every few seconds.
  */
 import { systemClock } from '../core/clock.js';
 import { DAY_MS, formatDuration } from '../core/duration.js';
@@ -19,12 +22,14 @@ import { renderReport } from '../backtest/report.js';
 import { settingsOf, traceReport } from '../backtest/report-data.js';
 import type { ScalingScore } from '../backtest/score.js';
 import { FailFastSource } from '../metrics/fail-fast.js';
-import { readSeriesFile } from '../metrics/file-source.js';
+import { peekSeriesSpan, readSeriesFile } from '../metrics/file-source.js';
 import { RecordedSource } from '../metrics/recorded-source.js';
 import { prometheusSourceFor } from '../metrics/scaler-source.js';
 import type { MetricSource } from '../metrics/source.js';
 import type { Logger } from '../telemetry/logger.js';
 import { checkOutputs, formatNumber, writeOutput } from './output.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS, Progress } from './progress.js';
+import { REFUSE_OVER_S, type WorkEstimate, describeWork, estimateReplay, formatSeconds } from './work-estimate.js';
 
 export interface DryRunCommand {
   file: string;
@@ -36,6 +41,8 @@ export interface DryRunCommand {
   to?: string;
   decisions?: string;
   report?: string;
+  /** Wall time between progress lines of a long replay, ms (default 5 s). */
+  progressIntervalMs?: number;
 }
 
 export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.WritableStream): Promise<void> {
@@ -44,15 +51,26 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   await checkOutputs([['--decisions', cmd.decisions], ['--report', cmd.report]]);
   const scaler = await loadScalerFile(cmd.file, { ...(cmd.name === undefined ? {} : { name: cmd.name }), onWarning: (line) => logger.warn(line) });
   const opened = await openSource(cmd, scaler, logger);
-  const { load, range } = opened;
+  const { load, range, work } = opened;
   const idle = capacityWarning(load.values, scaler.spec.capacity.perReplica, scaler.spec.minReplicas);
   if (idle) logger.warn(`${cmd.input ?? opened.source.description}: ${idle}`);
   // A replay must not differ silently from one of a recording: the first failed read fails the
   // dry-run (the operator, instead, holds the floor and retries). Later reads fail fast.
   const source = new FailFastSource(opened.source);
   const actuator = new DryRunActuator(logger);
+  const progress = new Progress({
+    label: 'replay',
+    ...range,
+    intervalMs: cmd.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
+    estimatedS: work.seconds,
+    now: () => performance.now(),
+    report: (p) => logger.info({ progress: Math.floor(p.fraction * 1000) / 1000, elapsedS: Math.round(p.elapsedS), ...(Number.isFinite(p.leftS) ? { leftS: Math.round(p.leftS) } : {}) }, p.text),
+  });
   const started = performance.now();
-  const result = await replayPredictive(scaler, source, load, range, (d) => actuator.apply(d));
+  const result = await replayPredictive(scaler, source, load, range, (d) => {
+    progress.at(d.atMs);
+    return actuator.apply(d);
+  });
   const seconds = (performance.now() - started) / 1000;
   if (source.failure) throw source.failure;
 
@@ -118,22 +136,45 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   );
 }
 
-/** The history source, the load the simulator sees, and the replay range. */
-async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): Promise<{ source: MetricSource; load: Series; range: ReplayRange }> {
+/**
+ * The replay's estimated work; a default range (no --from, no --to) estimated at more than
+ * REFUSE_OVER_S is refused with a shorter range to try, an asked-for one is announced.
+ */
+function checkWork(cmd: DryRunCommand, scaler: Scaler, what: string, range: ReplayRange, logger: Logger): WorkEstimate {
+  const work = estimateReplay(scaler.spec, range.fromMs, range.toMs);
+  if (work.seconds <= REFUSE_OVER_S) return work;
+  const span = `${formatTimestamp(range.fromMs)} .. ${formatTimestamp(range.toMs)}, ${describeWork(range.fromMs, range.toMs, work)}`;
+  if (cmd.from === undefined && cmd.to === undefined) {
+    const lastMonth = formatTimestamp(Math.max(range.fromMs, range.toMs - 30 * DAY_MS));
+    throw invalidInput(
+      `${what}: replaying the whole recording (${span}) would take ${formatSeconds(work.seconds)}; ` +
+        `choose the range with --from/--to (--from ${lastMonth} replays the last 30 days), or give --from ${formatTimestamp(range.fromMs)} to replay all of it`,
+    );
+  }
+  logger.warn(`${what}: replaying ${span} will take ${formatSeconds(work.seconds)}; progress is logged every ${formatDuration(cmd.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS)}`);
+  return work;
+}
+
+/** The history source, the load the simulator sees, the replay range and its estimated work. */
+async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): Promise<{ source: MetricSource; load: Series; range: ReplayRange; work: WorkEstimate }> {
   const s = scaler.spec;
   if (cmd.input !== undefined) {
+    if (cmd.from === undefined && cmd.to === undefined) {
+      // A default range too long to replay is refused from the file's ends, before reading millions of rows.
+      const peek = await peekSeriesSpan(cmd.input);
+      if (peek) checkWork(cmd, scaler, cmd.input, defaultRange(peek.firstMs, peek.firstMs + (Math.floor((peek.lastMs - peek.firstMs) / peek.stepMs) + 1) * peek.stepMs, peek.stepMs), logger);
+    }
     const load = await readSeriesFile(cmd.input, { onWarning: (line) => logger.warn(line) });
     const endMs = load.startMs + load.values.length * load.stepMs;
-    const span = endMs - load.startMs;
-    // Default start: after a week of warm-up history (or half the recording when shorter).
-    const fromMs = cmd.from ? requireTimestampMs(cmd.from, '--from') : load.startMs + Math.min(7 * DAY_MS, Math.floor(span / 2 / load.stepMs) * load.stepMs);
+    const fromMs = cmd.from ? requireTimestampMs(cmd.from, '--from') : defaultRange(load.startMs, endMs, load.stepMs).fromMs;
     const toMs = cmd.to ? requireTimestampMs(cmd.to, '--to') : endMs;
     if (!cmd.to && fromMs >= endMs) throw invalidInput(`--from: ${formatTimestamp(fromMs)} is at or after the end of the recording (${formatTimestamp(endMs)})`);
     checkRange(fromMs, toMs);
     if (fromMs >= endMs || toMs <= load.startMs) {
       throw invalidInput(`--from/--to: ${formatTimestamp(fromMs)} .. ${formatTimestamp(toMs)} is outside the recording (${formatTimestamp(load.startMs)} .. ${formatTimestamp(endMs)})`);
     }
-    return { source: new RecordedSource(load, cmd.input), load, range: { fromMs, toMs } };
+    const work = checkWork(cmd, scaler, cmd.input, { fromMs, toMs }, logger);
+    return { source: new RecordedSource(load, cmd.input), load, range: { fromMs, toMs }, work };
   }
   if (!cmd.from || !cmd.to) throw invalidInput('--prometheus needs --from and --to (the range to replay)');
   const fromMs = requireTimestampMs(cmd.from, '--from');
@@ -144,10 +185,16 @@ async function openSource(cmd: DryRunCommand, scaler: Scaler, logger: Logger): P
   }
   // --prometheus names the server to read, even when the spec names its own.
   const source = prometheusSourceFor(scaler, { url: cmd.prometheus!, ignoreSpecUrl: true }, { clock: systemClock, logger });
+  const work = checkWork(cmd, scaler, source.description, { fromMs, toMs }, logger);
   const step = s.metric.stepMs;
   const alignedFrom = Math.floor(fromMs / step) * step;
   const load = await source.fetchRange(alignedFrom, toMs, step);
-  return { source, load, range: { fromMs, toMs } };
+  return { source, load, range: { fromMs, toMs }, work };
+}
+
+/** The default replay of a recording [startMs, endMs): after a week of warm-up history (or half the recording when shorter). */
+function defaultRange(startMs: number, endMs: number, stepMs: number): ReplayRange {
+  return { fromMs: startMs + Math.min(7 * DAY_MS, Math.floor((endMs - startMs) / 2 / stepMs) * stepMs), toMs: endMs };
 }
 
 function checkRange(fromMs: number, toMs: number): void {

@@ -57,14 +57,15 @@ export function buildProgram(): Command {
     .option('--name <name>', 'which PredictiveScaler, when the file holds several')
     .option('--input <file>', 'recorded load: CSV timestamp,value or a saved query_range JSON')
     .option('--prometheus <url>', "read the spec's query from a live Prometheus instead (needs --from and --to)")
-    .option('--from <timestamp>', 'start of the replay (default: one week into a recording)')
+    .option('--from <timestamp>', 'start of the replay (default: one week into a recording; a default range estimated at over 5 minutes of work is refused)')
     .option('--to <timestamp>', 'end of the replay (default: the end of the recording)')
     .option('--decisions <file>', 'CSV, one row per control tick')
     .option('--report <file.html>', 'a self-contained HTML report')
     .addOption(new Option('--log-level <level>', 'info logs floor changes, debug every decision').choices(LOG_LEVELS).default('info'))
     .action(async (o) => {
-      const { runDryRun } = await import('./dry-run.js');
-      await runDryRun({ file: o.file, name: o.name, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report }, await logger({ level: o.logLevel }), process.stdout);
+      const [{ runDryRun }, { progressIntervalFromEnv }] = await Promise.all([import('./dry-run.js'), import('./progress.js')]);
+      const progressIntervalMs = progressIntervalFromEnv(process.env);
+      await runDryRun({ file: o.file, name: o.name, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report, progressIntervalMs }, await logger({ level: o.logLevel }), process.stdout);
     });
 
   program

@@ -62,6 +62,41 @@ export async function readSeriesFile(path: string, opts: number | ReadSeriesOpti
   }
 }
 
+/** The time span of a series file, from its first and last rows. */
+export interface SeriesSpan {
+  readonly firstMs: number;
+  readonly lastMs: number;
+  /** The step of the newest rows (at most 64 KB of them). */
+  readonly stepMs: number;
+}
+
+/**
+ * The span of a long CSV file from its first rows and its last 64 KB, without reading the rest
+ * (for an estimate of the work before reading millions of rows); undefined for a file of at most
+ * two chunks (8 MB) or a saved query_range response, which are read whole soon enough. Nothing is
+ * checked but the rows read.
+ */
+export async function peekSeriesSpan(path: string, opts: Pick<ReadSeriesOptions, 'chunkBytes'> = {}): Promise<SeriesSpan | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw openError(path, e);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    if (size <= 2 * (opts.chunkBytes ?? CHUNK_BYTES)) return undefined;
+    const head = await readAt(fh, 0, 64 * 1024, path);
+    const firstChar = head.subarray(bomLength(head)).find((c) => c !== 32 && c !== 9 && c !== 10 && c !== 13);
+    if (firstChar === 0x7b /* { */) return undefined;
+    const { columns } = await readCsvTail(fh, size, head, path, 64 * 1024, 0);
+    const times = columns.timesMs;
+    return { firstMs: readHead(head, path).firstTimeMs, lastMs: times[times.length - 1]!, stepMs: inferStepMs(times) };
+  } finally {
+    await fh.close();
+  }
+}
+
 function openError(path: string, e: unknown): PrescaleError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new PrescaleError('invalid-input', `${path}: no such file`, { cause: e });

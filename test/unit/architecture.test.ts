@@ -29,7 +29,7 @@ const localImportsOf = (s: { path: string; text: string }): string[] =>
     .filter((x) => x.startsWith('.'))
     .map((spec) => relative(SRC, join(SRC, s.path, '..', spec)).replace(/\.js$/, '.ts'));
 /** Files in src/cli that every command may use; every other file there (but main.ts) is one command. */
-const CLI_SHARED = ['cli/args.ts', 'cli/output.ts'];
+const CLI_SHARED = ['cli/args.ts', 'cli/output.ts', 'cli/progress.ts', 'cli/work-estimate.ts'];
 const CLI_ENTRY = 'cli/main.ts';
 const IO_LIBRARIES = ['axios', 'pino', 'prom-client', '@kubernetes/client-node', 'commander'];
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { isPrescaleError } from '../../../src/core/errors.js';
 import type { Series } from '../../../src/core/series.js';
 import { forecastSeries } from '../../../src/forecast/engine.js';
-import { readSeriesFile } from '../../../src/metrics/file-source.js';
+import { peekSeriesSpan, readSeriesFile } from '../../../src/metrics/file-source.js';
 import { parseSeriesText } from '../../../src/metrics/parse.js';
 import { toRegular } from '../../../src/metrics/resample.js';
 
@@ -91,6 +91,14 @@ test('tailMs: values read as gaps are reported with their line number in the fil
   assert.deepEqual(warnings.length, 1);
   assert.match(warnings[0]!, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${n - 50 + 2}: warning: 2 values below zero read as gaps, the first here \\("-1"\\)`));
   assert.ok(Number.isNaN(tail.values[tail.values.length - 50]!));
+});
+
+test('the span of a long file from its first row and its end, without reading the middle; none for a short file', async () => {
+  const n = 20 * 1440;
+  // A bad row in the middle is not read.
+  const path = write('span.csv', rows(n, (i, t) => (i === n / 2 ? `${iso(t)},abc` : undefined)));
+  assert.deepEqual(await peekSeriesSpan(path, { chunkBytes: 16 * 1024 }), { firstMs: T0, lastMs: T0 + (n - 1) * MIN, stepMs: MIN });
+  assert.equal(await peekSeriesSpan(path), undefined, 'under two 4 MB chunks: read whole instead');
 });
 
 test('a forecast from the tail read equals the one from the whole file', async () => {
