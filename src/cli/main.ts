@@ -74,11 +74,14 @@ export function buildProgram(): Command {
     .requiredOption('-f, --file <scaler.yaml>', 'the PredictiveScaler spec')
     .option('--name <name>', 'which PredictiveScaler, when the file holds several')
     .requiredOption('--input <files...>', 'one or more recorded series')
+    .option('--from <timestamp>', 'start of the scored range (default: one week into each input; a default range estimated at over 5 minutes of work is refused)')
+    .option('--to <timestamp>', 'end of the scored range (default: the end of each input)')
     .option('--json <file>', 'all figures as JSON')
     .option('--report <file.html>', 'a self-contained HTML report')
     .action(async (o) => {
-      const { runBacktest } = await import('./backtest.js');
-      await runBacktest({ file: o.file, name: o.name, inputs: o.input, json: o.json, report: o.report }, process.stdout, process.stderr);
+      const [{ runBacktest }, { progressIntervalFromEnv }] = await Promise.all([import('./backtest.js'), import('./progress.js')]);
+      const progressIntervalMs = progressIntervalFromEnv(process.env);
+      await runBacktest({ file: o.file, name: o.name, inputs: o.input, from: o.from, to: o.to, json: o.json, report: o.report, progressIntervalMs }, process.stdout, process.stderr);
     });
 
   program
