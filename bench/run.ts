@@ -11,6 +11,7 @@ import { type CoverageOverDays, type Score, type TraceCoverage, benchAccuracy, b
 import { benchPrometheus } from './prometheus.js';
 import { benchScaling, scalingTables } from './scaling.js';
 import { benchSanity } from './sanity.js';
+import { benchLarge, benchStartup, largeTables, startupTables } from './large.js';
 import { median } from '../src/forecast/linalg.js';
 
 const root = join(import.meta.dirname, '..');
@@ -136,6 +137,19 @@ if (want('scaling')) {
   const sc = await benchScaling(fixtures);
   results.scaling = sc;
   console.log('\n' + scalingTables(sc));
+}
+
+// Large input and start-up (bench/large.ts): `npm run bench -- large startup`.
+if (want('large')) {
+  const r = await benchLarge();
+  results.large = r;
+  console.log('\n' + largeTables(r));
+}
+
+if (want('startup')) {
+  const r = benchStartup();
+  results.startup = r;
+  console.log('\n' + startupTables(r));
 }
 
 // Parts not run this time keep their last figures.
