@@ -2,7 +2,8 @@
  * One PredictiveScaler's pass in the operator: the shell around the shared control loop
  * (src/control/reconcile.ts). Numbered scenarios:
  *   1. Gone from the cache: forget it.
- *   2. Being deleted: give the target's floor back, then remove the finalizer.
+ *   2. Being deleted: give the target's floor back, then remove the finalizer (a failed write is
+ *      reported in status and retried at the next tick).
  *   3. Invalid spec (including a target outside the scaler's namespace): say so in status; give back
  *      a floor this process wrote under the last valid spec.
  *   4. DryRun: give back a floor written before (the switch from Enforce), run the loop with a
@@ -95,8 +96,19 @@ export class ScalerController {
     if (obj.metadata.deletionTimestamp) {
       if (!(obj.metadata.finalizers ?? []).includes(FINALIZER)) return undefined;
       const target = parsed.ok ? parsed.scaler : entry.wrote;
-      if (target) await this.restoreTarget(target, signal);
-      await this.removeFinalizer(obj);
+      try {
+        if (target) await this.restoreTarget(target, signal);
+        await this.removeFinalizer(obj);
+      } catch (e) {
+        // The finalizer stays until the floor is back: say why, and try again at the next tick.
+        const reason = reasonOf(e, 'ActuationFailed');
+        const message = `scaler deleted, but giving its floor back and releasing it failed (retried): ${errorMessage(e)}`;
+        await this.writeStatus(obj, failedConditions(reason, message), {});
+        this.deps.metrics.errors.inc({ reason });
+        await this.deps.events.warn(obj, reason, message);
+        log.warn({ reason }, message);
+        return now + (parsed.ok ? parsed.scaler.spec.plan.tickIntervalMs : RETRY_MS);
+      }
       log.info({ target: target?.spec.target.name }, 'scaler deleted: target floor restored, finalizer removed');
       this.forgetMetrics(obj, target);
       this.entries.delete(keyOf(obj));
