@@ -79,7 +79,7 @@ test('shows the title, scaler, settings, generation time and every policy', () =
   for (const name of ['predictive', 'hpa', 'oracle']) {
     assert.ok(html.includes(`<title>${name} ready replicas</title>`), `${name} drawn`);
     assert.ok(html.includes(`${name} ready</li>`), `${name} in the legend`);
-    assert.ok(html.includes(`<td>${name}</td>`), `${name} in the scores table`);
+    assert.ok(html.includes(`<td>${name === 'hpa' ? 'hpa alone' : name}</td>`), `${name} in the scores table`);
   }
   assert.ok(html.includes('<title>predictive floor</title>'));
 });
@@ -91,7 +91,7 @@ test('metrics table shows the values with units and highlights the best per colu
     score('oracle', { shortfallReplicaMinutes: 0, shortfallPct: 0, underMinutes: 0, replicaHours: 686.75, costVsOracle: 1, scalingEvents: 2000 }),
   ];
   const html = renderReport(report([sampleTrace(3, { scores })]));
-  const rows = Object.fromEntries([...html.matchAll(/<tr[^>]*><td[^>]*>(predictive|hpa|oracle)<\/td>(.*?)<\/tr>/g)].map((m) => [m[1], m[2]!]));
+  const rows = Object.fromEntries([...html.matchAll(/<tr[^>]*><td[^>]*>(predictive|hpa alone|oracle)<\/td>(.*?)<\/tr>/g)].map((m) => [m[1] === 'hpa alone' ? 'hpa' : m[1], m[2]!]));
   const cells = (row: string) => [...row.matchAll(/<td( class="[^"]*")?>([^<]*)<\/td>/g)].map((m) => ({ best: (m[1] ?? '').includes('best'), text: m[2]! }));
   const pred = cells(rows.predictive!);
   const hpa = cells(rows.hpa!);
