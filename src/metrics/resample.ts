@@ -15,6 +15,7 @@ export interface SampleColumns {
 
 export function inferStepMs(timesMs: ArrayLike<number>): number {
   if (timesMs.length < 2) return NaN;
+  if (isRegular(timesMs)) return timesMs[1]! - timesMs[0]!;
   // A spacing that more than half of all share is the most common one (Boyer-Moore majority vote).
   let candidate = NaN;
   let votes = 0;
@@ -44,6 +45,13 @@ export function inferStepMs(timesMs: ArrayLike<number>): number {
   return best;
 }
 
+/** Whether every spacing equals the first (the usual recording: no gap, no jitter). */
+function isRegular(timesMs: ArrayLike<number>): boolean {
+  const step = timesMs[1]! - timesMs[0]!;
+  for (let i = 2; i < timesMs.length; i++) if (timesMs[i]! - timesMs[i - 1]! !== step) return false;
+  return true;
+}
+
 /** Puts samples on a grid of `stepMs` (inferred when omitted) starting at `startMs` (default: first sample). */
 export function toRegular(samples: SampleColumns, source: string, stepMs?: number, startMs?: number): Series {
   const { timesMs, values } = samples;
@@ -53,6 +61,10 @@ export function toRegular(samples: SampleColumns, source: string, stepMs?: numbe
     throw invalidInput(`${source}: cannot infer the sampling step from a single sample`);
   }
   const start = startMs ?? timesMs[0]!;
+  // Samples already on the grid, one per point: the values are the series (a copy, no averaging).
+  if (start === timesMs[0] && timesMs.length >= 2 && timesMs[1]! - timesMs[0]! === step && values instanceof Float64Array && isRegular(timesMs)) {
+    return { startMs: start, stepMs: step, values: values.slice() };
+  }
   const last = timesMs[timesMs.length - 1]!;
   const n = Math.floor((last - start) / step) + 1;
   if (n > 50_000_000) throw invalidInput(`${source}: ${n} samples at a ${step} ms step is too many`);
