@@ -12,6 +12,7 @@ import { benchPrometheus } from './prometheus.js';
 import { benchScaling, scalingTables } from './scaling.js';
 import { benchSanity } from './sanity.js';
 import { benchLarge, benchStartup, largeTables, startupTables } from './large.js';
+import { benchSoak, soakOptionsFromArgv, soakTables } from './soak.js';
 import { median } from '../src/forecast/linalg.js';
 
 const root = join(import.meta.dirname, '..');
@@ -150,6 +151,13 @@ if (want('startup')) {
   const r = benchStartup();
   results.startup = r;
   console.log('\n' + startupTables(r));
+}
+
+// Soak (bench/soak.ts): `npm run bench -- soak [--minutes N]`, 30 minutes unless told.
+if (want('soak')) {
+  const r = await benchSoak(soakOptionsFromArgv(parts, `npm run bench -- ${parts.join(' ')}`));
+  results.soak = r;
+  console.log('\n' + soakTables(r));
 }
 
 // Parts not run this time keep their last figures.
