@@ -40,11 +40,45 @@ export interface TargetRefIn {
 
 /** The recorded original, or undefined; a value that is not a decimal count is refused (never guessed). */
 export function originalOf(hpa: HpaObject, where: string): number | undefined {
-  const raw = hpa.metadata?.annotations?.[ORIGINAL_MIN_ANNOTATION];
+  const raw: unknown = hpa.metadata?.annotations?.[ORIGINAL_MIN_ANNOTATION];
   if (raw === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(raw)) throw new PrescaleError('invalid-input', `${where}: annotation ${ORIGINAL_MIN_ANNOTATION} is ${JSON.stringify(raw)}, not a decimal replica count; fix or remove it`);
+  if (typeof raw !== 'string' || !/^\d{1,10}$/.test(raw) || Number(raw) > MAX_REPLICAS) throw new PrescaleError('invalid-input', `${where}: annotation ${ORIGINAL_MIN_ANNOTATION} is ${shown(raw)}, not a decimal replica count; fix or remove it`);
   return Number(raw);
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Replica counts are int32 in the Kubernetes API. */
+const MAX_REPLICAS = 2_147_483_647;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_REPLICAS;
+/** A value for a message: JSON, at most 60 characters. */
+export const shown = (v: unknown): string => {
+  const text = v === undefined ? 'nothing' : (JSON.stringify(v) ?? typeof v);
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+};
+
+/**
+ * The API server's answer for an object read back as the fields a target actuator uses, checked:
+ * an answer that is not an object (an empty 200 body) is `transient`, a field of the wrong type
+ * (`spec.minReplicas: ""`) is refused naming it, never written back as NaN or null.
+ */
+export function readTarget<T extends { metadata?: { resourceVersion?: string } }>(raw: unknown, where: string, counts: readonly string[]): T {
+  if (!isObject(raw)) throw new PrescaleError('transient', `${where}: the API server answered with ${shown(raw)}, not an object`);
+  const bad = (field: string, v: unknown): PrescaleError => new PrescaleError('invalid-input', `${where}: ${field} is ${shown(v)}, not ${field.endsWith('Replicas') || field.endsWith('replicas') ? 'a replica count' : 'of its API type'}`);
+  const { metadata, spec } = raw;
+  if (metadata !== undefined && !isObject(metadata)) throw bad('metadata', metadata);
+  if (metadata?.resourceVersion !== undefined && typeof metadata.resourceVersion !== 'string') throw bad('metadata.resourceVersion', metadata.resourceVersion);
+  if (metadata?.annotations !== undefined && metadata.annotations !== null && !isObject(metadata.annotations)) throw bad('metadata.annotations', metadata.annotations);
+  if (spec !== undefined && !isObject(spec)) throw bad('spec', spec);
+  for (const k of counts) {
+    // null is how JSON says "not set": the field's default applies, as when it is absent.
+    if (spec?.[k] === null) delete spec[k];
+    if (spec?.[k] !== undefined && !isCount(spec[k])) throw bad(`spec.${k}`, spec[k]);
+  }
+  return raw as T;
+}
+
+/** An HPA as readTarget checks it: minReplicas and maxReplicas are counts when present. */
+export const readHpa = (raw: unknown, where: string): HpaObject => readTarget<HpaObject>(raw, where, ['minReplicas', 'maxReplicas']);
 
 export class HpaFloorActuator implements Actuator {
   readonly description: string;
@@ -98,9 +132,12 @@ export class HpaFloorActuator implements Actuator {
     const path = paths.hpa(this.ref.namespace, this.ref.name, this.ref.apiVersion);
     const opt = signal ? { signal } : {};
     return retryOnConflict(this.clock, signal, async () => {
-      const hpa = await this.kube.request<HpaObject>({ method: 'GET', path, ...opt }).catch((e: unknown) => {
-        throw targetNotFound(this.description, e);
-      });
+      const hpa = readHpa(
+        await this.kube.request<unknown>({ method: 'GET', path, ...opt }).catch((e: unknown) => {
+          throw targetNotFound(this.description, e);
+        }),
+        this.description,
+      );
       const { patch, state } = decide(hpa, originalOf(hpa, this.description));
       if (!patch) return state;
       const body = { ...patch, metadata: { ...patch.metadata, resourceVersion: hpa.metadata?.resourceVersion } };

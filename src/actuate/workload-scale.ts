@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Actuator, FloorDecision } from './actuator.js';
-import type { TargetRefIn, TargetState } from './hpa-floor.js';
+import { type TargetRefIn, type TargetState, readTarget } from './hpa-floor.js';
 import { type Kube, MERGE_PATCH, paths, retryOnConflict, targetNotFound } from './kube.js';
 
 interface ScaleObject {
@@ -31,9 +31,13 @@ export class WorkloadScaleActuator implements Actuator {
     const path = paths.scale(this.ref.namespace, this.kind, this.ref.name, this.ref.apiVersion);
     const opt = signal ? { signal } : {};
     this.last = await retryOnConflict(this.clock, signal, async (): Promise<TargetState> => {
-      const scale = await this.kube.request<ScaleObject>({ method: 'GET', path, ...opt }).catch((e: unknown) => {
-        throw targetNotFound(this.description, e);
-      });
+      const scale = readTarget<ScaleObject>(
+        await this.kube.request<unknown>({ method: 'GET', path, ...opt }).catch((e: unknown) => {
+          throw targetNotFound(this.description, e);
+        }),
+        this.description,
+        ['replicas'],
+      );
       const current = scale.spec?.replicas ?? 0;
       if (d.restore || current >= d.floor) return { replicas: current, changed: false };
       await this.kube.request({ method: 'PATCH', path, contentType: MERGE_PATCH, body: { metadata: { resourceVersion: scale.metadata?.resourceVersion }, spec: { replicas: d.floor } }, ...opt });

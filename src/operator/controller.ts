@@ -16,7 +16,7 @@
  * the last good data time from status.
  */
 import type { Clock } from '../core/clock.js';
-import { errorMessage, isPrescaleError } from '../core/errors.js';
+import { PrescaleError, errorMessage, isPrescaleError } from '../core/errors.js';
 import type { Series } from '../core/series.js';
 import { formatTimestamp, parseTimestampMs } from '../core/time.js';
 import { formatProblem, validateScaler, type Scaler } from '../config/scaler.js';
@@ -24,7 +24,7 @@ import type { ForecastError } from '../control/forecast-error.js';
 import { type ControlState, gridFloor, initialState, reconcile } from '../control/reconcile.js';
 import type { Actuator } from '../actuate/actuator.js';
 import { DryRunActuator } from '../actuate/dry-run.js';
-import { HpaFloorActuator, type HpaObject, originalOf } from '../actuate/hpa-floor.js';
+import { HpaFloorActuator, originalOf, readHpa } from '../actuate/hpa-floor.js';
 import { type Kube, MERGE_PATCH, paths, retryOnConflict } from '../actuate/kube.js';
 import { WorkloadScaleActuator } from '../actuate/workload-scale.js';
 import { HistoryWindow } from '../metrics/history.js';
@@ -94,7 +94,7 @@ export class ScalerController {
 
     // 2. Being deleted: give the floor back, then let the object go.
     if (obj.metadata.deletionTimestamp) {
-      if (!(obj.metadata.finalizers ?? []).includes(FINALIZER)) return undefined;
+      if (!finalizersOf(obj).includes(FINALIZER)) return undefined;
       const target = parsed.ok ? parsed.scaler : entry.wrote;
       try {
         if (target) await this.restoreTarget(target, signal);
@@ -311,7 +311,8 @@ export class ScalerController {
     const t = scaler.spec.target;
     if (t.kind !== 'HorizontalPodAutoscaler') return next;
     try {
-      const hpa = await this.deps.kube.request<HpaObject>({ method: 'GET', path: paths.hpa(scaler.namespace, t.name, t.apiVersion) });
+      const where = `HorizontalPodAutoscaler ${scaler.namespace}/${t.name}`;
+      const hpa = readHpa(await this.deps.kube.request<unknown>({ method: 'GET', path: paths.hpa(scaler.namespace, t.name, t.apiVersion) }), where);
       if (originalOf(hpa, t.name) !== undefined && hpa.spec?.minReplicas !== undefined) next = { ...next, applied: { replicas: hpa.spec.minReplicas, sinceMs: this.deps.clock.now() } };
     } catch (e) {
       if (!isPrescaleError(e, 'not-found')) throw e;
@@ -330,7 +331,7 @@ export class ScalerController {
   }
 
   private async ensureFinalizer(obj: ScalerObject): Promise<void> {
-    if ((obj.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    if (finalizersOf(obj).includes(FINALIZER)) return;
     await this.patchFinalizers(obj, (list) => (list.includes(FINALIZER) ? undefined : [...list, FINALIZER]));
   }
 
@@ -349,7 +350,8 @@ export class ScalerController {
         if (isPrescaleError(e, 'not-found')) return;
         throw e;
       }
-      const next = change(current.metadata.finalizers ?? []);
+      if (typeof current !== 'object' || current === null) throw new PrescaleError('transient', `GET ${path}: the API server answered with no object`);
+      const next = change(finalizersOf(current));
       if (next === undefined) return;
       await this.deps.kube.request({ method: 'PATCH', path, contentType: MERGE_PATCH, body: { metadata: { resourceVersion: current.metadata.resourceVersion, finalizers: next } } });
     });
@@ -357,12 +359,15 @@ export class ScalerController {
 
   /** One status write (merge patch on the status subresource; conditions keep their transition times). */
   private async writeStatus(obj: ScalerObject, conditions: ConditionIn[], fields: Partial<ScalerStatus>): Promise<void> {
-    const prev = (obj.status ?? {}) as ScalerStatus;
+    // The previous status as read, kept only where it has the types this operator writes.
+    const prev = (isObject(obj.status) ? obj.status : {}) as ScalerStatus;
+    const prevConditions = Array.isArray(prev.conditions) ? prev.conditions.filter((c) => isObject(c) && typeof c.lastTransitionTime === 'string') : undefined;
     const now = this.deps.clock.now();
-    const generation = obj.metadata.generation;
+    const g = obj.metadata.generation;
+    const generation = typeof g === 'number' && Number.isSafeInteger(g) && g >= 0 ? g : undefined;
     const status: ScalerStatus = {
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
-      conditions: mergeConditions(prev.conditions, conditions, now, generation),
+      conditions: mergeConditions(prevConditions, conditions, now, generation),
       ...fields,
     };
     // Fields of the previous status that this pass does not set are removed (null in a merge patch).
@@ -375,6 +380,14 @@ export class ScalerController {
       this.deps.logger.warn({ namespace: obj.metadata.namespace, name: obj.metadata.name, err: errorMessage(e) }, 'status write failed');
     }
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The scaler's finalizers as read: a list of strings (anything else holds none of ours). */
+function finalizersOf(obj: { metadata?: { finalizers?: unknown } }): string[] {
+  const f = obj.metadata?.finalizers;
+  return Array.isArray(f) ? f.filter((x): x is string => typeof x === 'string') : [];
 }
 
 /** An error that already knows its condition reason. */

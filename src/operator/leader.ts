@@ -12,7 +12,7 @@
  * Timestamps are MicroTime (RFC 3339 with microseconds).
  */
 import type { Clock } from '../core/clock.js';
-import { errorMessage, invalidInput, isPrescaleError } from '../core/errors.js';
+import { PrescaleError, errorMessage, invalidInput, isPrescaleError } from '../core/errors.js';
 import { type Kube, paths } from '../actuate/kube.js';
 
 export interface LeaderTimings {
@@ -46,6 +46,15 @@ export interface LeaderCallbacks {
 
 /** RFC 3339 with microseconds, as Kubernetes' MicroTime serializes. */
 export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+/**
+ * leaseTransitions as read, when it is an int32 count that can still grow; else 0. Fields written
+ * back have their API types whatever was read (the API server refuses a string or an overflow).
+ */
+function transitionsOf(spec: LeaseSpec): number {
+  const n = spec.leaseTransitions;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 2_147_483_647 ? n : 0;
+}
 
 export class LeaderElector {
   private observed: { record: string; atMs: number } | undefined;
@@ -120,7 +129,8 @@ export class LeaderElector {
         await this.kube.request({ method: 'POST', path: paths.lease(this.lease.namespace), body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { ...this.lease }, spec: mine }, signal });
         return this.renewed(now);
       }
-      const spec = current.spec ?? {};
+      if (typeof current !== 'object' || current === null) throw new PrescaleError('transient', `the API server answered with ${JSON.stringify(current) ?? 'nothing'}, not a Lease`);
+      const spec: LeaseSpec = typeof current.spec === 'object' && current.spec !== null ? current.spec : {};
       const record = JSON.stringify(spec);
       if (this.observed?.record !== record) this.observed = { record, atMs: now };
       const holder = spec.holderIdentity ?? '';
@@ -128,8 +138,8 @@ export class LeaderElector {
       if (holder !== '' && holder !== this.identity && this.observed.atMs + durationMs > now) return false;
       const next: LeaseSpec =
         holder === this.identity
-          ? { ...spec, renewTime: mine.renewTime, leaseDurationSeconds: mine.leaseDurationSeconds }
-          : { ...mine, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
+          ? { ...mine, acquireTime: typeof spec.acquireTime === 'string' ? spec.acquireTime : mine.acquireTime, leaseTransitions: transitionsOf(spec) }
+          : { ...mine, leaseTransitions: transitionsOf(spec) + 1 };
       await this.kube.request({ method: 'PUT', path, body: { ...current, spec: next }, signal });
       return this.renewed(now);
     } catch (e) {
@@ -154,7 +164,9 @@ export class LeaderElector {
       const current = await this.kube.request<Lease>({ method: 'GET', path, signal });
       if (current.spec?.holderIdentity !== this.identity) return;
       const now = microTime(this.clock.now());
-      await this.kube.request({ method: 'PUT', path, body: { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now } }, signal });
+      const spec = current.spec;
+      const released: LeaseSpec = { holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, leaseTransitions: transitionsOf(spec), ...(typeof spec.acquireTime === 'string' ? { acquireTime: spec.acquireTime } : {}) };
+      await this.kube.request({ method: 'PUT', path, body: { ...current, spec: released }, signal });
     } catch {
       // Best effort: the lease expires by itself.
     }

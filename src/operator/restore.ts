@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
-import { HpaFloorActuator, type HpaObject, ORIGINAL_MIN_ANNOTATION } from '../actuate/hpa-floor.js';
+import { HpaFloorActuator, type HpaObject, ORIGINAL_MIN_ANNOTATION, shown } from '../actuate/hpa-floor.js';
 import { type Kube, paths } from '../actuate/kube.js';
 
 export interface RestoreResult {
@@ -14,7 +14,7 @@ export interface RestoreResult {
 }
 
 interface HpaList {
-  items?: Array<HpaObject & { metadata?: { name?: string; namespace?: string } }>;
+  items?: Array<(HpaObject & { metadata?: { name?: string; namespace?: string } }) | null>;
 }
 
 export async function restoreAll(kube: Kube, clock: Clock, namespaces: readonly string[]): Promise<RestoreResult> {
@@ -29,10 +29,16 @@ export async function restoreAll(kube: Kube, clock: Clock, namespaces: readonly 
       failed.push({ hpa: `${ns ?? '*'}/*`, error: errorMessage(e) });
       continue;
     }
+    // The answer is checked like any input: a list without items, or items that are not objects, are not HPAs to restore.
+    if (typeof list !== 'object' || list === null || !Array.isArray(list.items ?? [])) {
+      failed.push({ hpa: `${ns ?? '*'}/*`, error: `the API server answered the HPA list with ${shown(list)}` });
+      continue;
+    }
     for (const hpa of list.items ?? []) {
+      if (typeof hpa !== 'object' || hpa === null) continue;
       const name = hpa.metadata?.name;
       const namespace = hpa.metadata?.namespace;
-      if (!name || !namespace || hpa.metadata?.annotations?.[ORIGINAL_MIN_ANNOTATION] === undefined) continue;
+      if (typeof name !== 'string' || name === '' || typeof namespace !== 'string' || namespace === '' || hpa.metadata?.annotations?.[ORIGINAL_MIN_ANNOTATION] === undefined) continue;
       try {
         const r = await new HpaFloorActuator(kube, { namespace, name }, clock).restore();
         if (r.changed) restored.push(`${namespace}/${name} minReplicas ${r.replicas}`);
