@@ -82,6 +82,8 @@ export interface LargeResult {
   fileMb: number;
   forecast: { runs: ProcessRun[]; medianSeconds: number; medianCpuSeconds: number; maxPeakMb: number };
   dryRunRefusal: ProcessRun;
+  /** Reading 28 days of 1-minute rows (40,320) with readSeriesFile: the first read in a fresh process, and warm (median of 20), ms. */
+  read28d: { coldMs: number; warmMs: number };
   /** The 1-minute load average before and after (this machine is shared). */
   loadAverage: [number, number];
 }
@@ -111,13 +113,30 @@ export async function benchLarge(): Promise<LargeResult> {
   const runs = Array.from({ length: 3 }, () => measureProcess(process.execPath, [cli, 'forecast', '--input', csv, '--horizon', '1d', '--output', out]));
   for (const r of runs) if (r.code !== 0) throw new Error(`forecast failed (${r.code}): ${r.stderr}`);
   const dryRunRefusal = measureProcess(process.execPath, [cli, 'dry-run', '-f', join(root, 'manifests', 'samples', 'default.yaml'), '--input', csv]);
+  const read28d = readTimes(csv);
   return {
     rows: LARGE_ROWS,
     fileMb: statSync(csv).size / 2 ** 20,
     forecast: { runs, medianSeconds: median(runs.map((r) => r.seconds)), medianCpuSeconds: median(runs.map((r) => r.cpuSeconds)), maxPeakMb: Math.max(...runs.map((r) => r.peakMb)) },
     dryRunRefusal,
+    read28d,
     loadAverage: [before, loadavg()[0]!],
   };
+}
+
+/** Times readSeriesFile (the built module) on the first 40,320 rows of `csv`, in a fresh process. */
+function readTimes(csv: string): { coldMs: number; warmMs: number } {
+  const small = join(LARGE_DIR, 'load-40320.csv');
+  execFileSync('sh', ['-c', `head -n 40321 '${csv}' > '${small}'`]);
+  const script = `
+    const { readSeriesFile } = await import(${JSON.stringify(join(root, 'dist', 'metrics', 'file-source.js'))});
+    const time = async () => { const t = performance.now(); await readSeriesFile(${JSON.stringify(small)}); return performance.now() - t; };
+    const cold = await time();
+    const warm = [];
+    for (let i = 0; i < 20; i++) warm.push(await time());
+    warm.sort((a, b) => a - b);
+    console.log(JSON.stringify({ coldMs: cold, warmMs: (warm[9] + warm[10]) / 2 }));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { coldMs: number; warmMs: number };
 }
 
 /** `prescale --help` (the built bin) against `node -e 0`, run alternately so the machine's load falls on both alike. */
@@ -153,6 +172,8 @@ export function largeTables(r: LargeResult): string {
     `| the same, CPU (user + system, median) | | ${f(r.forecast.medianCpuSeconds, 2)} s |`,
     `| the same, peak RSS (highest of the runs) | < 500 MB | ${f(r.forecast.maxPeakMb, 0)} MB |`,
     `| \`prescale dry-run\` without --from/--to, wall until it refuses (exit ${r.dryRunRefusal.code}) | | ${f(r.dryRunRefusal.seconds, 2)} s |`,
+    `| reading 40,320 rows (28 days at 1 minute), the first read in a fresh process | | ${f(r.read28d.coldMs, 1)} ms |`,
+    `| the same, warm (median of 20) | | ${f(r.read28d.warmMs, 1)} ms |`,
     '',
     `- load average (1 min) ${f(r.loadAverage[0], 1)} before, ${f(r.loadAverage[1], 1)} after`,
     `- dry-run's message: \`${refusal}\``,
