@@ -56,19 +56,25 @@ export interface RecordResult {
   present: number;
 }
 
-/** Parses `--header 'Name: value'` flags. */
+/**
+ * Parses `--header 'Name: value'` flags. A mistyped flag is named by its position, never shown:
+ * `Authorization Bearer <token>` without the colon is all value.
+ */
 export function parseHeaderFlags(flags: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of flags) {
+  for (const [k, f] of flags.entries()) {
     const i = f.indexOf(':');
     const name = i < 0 ? '' : f.slice(0, i).trim();
     if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
-      throw invalidInput(`--header: ${JSON.stringify(name || f.slice(0, 40))} is not "Name: value" (e.g. "X-Scope-OrgID: tenant-a")`);
+      const which = flags.length > 1 ? ` (the ${ordinal(k + 1)})` : '';
+      throw invalidInput(`--header${which}: not "Name: value" with a header name before the colon (e.g. "X-Scope-OrgID: tenant-a"); not shown, as it may hold a credential`);
     }
     out[name] = f.slice(i + 1).trim();
   }
   return out;
 }
+
+const ordinal = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 
 /** CSV rows for present values only (gaps are absent rows). `String(v)` round-trips exactly. */
 export function seriesToCsv(s: Series): string {

@@ -2,7 +2,7 @@
  * The nested parts of a PredictiveScaler spec that need more than one line each:
  * `spec.metric.prometheus` and `spec.forecast.excludedWindows`. Pure.
  */
-import { MapReader, typeName } from './fields.js';
+import { MapReader, isMapping, typeName } from './fields.js';
 import { DEFAULTS, type BasicAuth, type ExcludedWindow, type PrometheusSpec, type SecretKeyRef } from './scaler-types.js';
 
 const PROMETHEUS_KEYS = ['url', 'headers', 'bearerTokenFile', 'basicAuth', 'caFile', 'timeout'] as const;
@@ -46,17 +46,38 @@ function checkUrl(p: MapReader, url: string): void {
     parsed = undefined;
   }
   if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    p.problems.add(p.at('url'), `${JSON.stringify(url)} is not an http(s) URL`);
+    p.problems.add(p.at('url'), `${JSON.stringify(withoutUserinfo(url))} is not an http(s) URL`);
   }
 }
 
+/**
+ * A URL for a message, with anything up to its last `@` after the scheme shown as `***`: a URL that
+ * does not parse may still carry `user:password@`, and the message goes to status, events and logs.
+ */
+export function withoutUserinfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]{0,31}:\/\/)?[^]*@/i, (_, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
+/** What a value is, without the value: for fields whose values may be credentials. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `a ${typeof v}`;
+}
+
+/** Header values may be credentials (`Authorization`, API keys): messages say what is wrong, never the value. */
 function readHeaders(p: MapReader): Record<string, string> {
-  const h = p.map('headers', null);
   const out: Record<string, string> = {};
+  if (p.has('headers') && !isMapping(p.obj.headers)) {
+    p.problems.add(p.at('headers'), `expected a mapping of header names to values, got ${kindOf(p.obj.headers)} (not shown: it may hold a credential)`);
+    return out;
+  }
+  const h = p.map('headers', null);
   if (h === undefined) return out;
   for (const [name, value] of Object.entries(h.obj)) {
     if (!HEADER_NAME.test(name)) h.problems.add(h.at(name), 'is not a valid HTTP header name');
-    if (typeof value !== 'string') h.problems.add(h.at(name), `expected a string, got ${typeName(value)}`);
+    if (typeof value !== 'string') h.problems.add(h.at(name), `expected a string, got ${kindOf(value)} (not shown: it may hold a credential)`);
     else out[name] = value;
   }
   return out;
