@@ -301,7 +301,7 @@ test('controller pass: any PredictiveScaler ends in a well-formed status write, 
       }
     }),
     {
-      ...runs<[Record<string, unknown>]>(200),
+      ...runs<[Record<string, unknown>]>(120),
       // Found by this property: a generation "" was written as observedGeneration, conditions that
       // are not a list threw TypeError, and finalizers as a string matched ours as a substring.
       examples: [[withField(SCALER, ['metadata', 'generation'], '', false)], [withField(SCALER, ['status', 'conditions'], 'x', false)], [withField(withField(SCALER, ['metadata', 'finalizers'], 7, false), ['metadata', 'deletionTimestamp'], '2025-04-01T12:00:00Z', false)]],
