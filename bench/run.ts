@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, printed as Markdown tables (for BENCHMARKS.md) and saved as
  * JSON in bench/results.json. Select parts with arguments: `npm run bench -- accuracy speed`
- * (parts: accuracy, speed, prometheus, sanity, scaling).
+ * (parts: accuracy, speed, prometheus, sanity, scaling, scale).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { type CoverageOverDays, type Score, type TraceCoverage, benchAccuracy, benchSpeed, coverageAllTraces, coverageOverDays, inCoverageTarget } from './accuracy.js';
 import { benchPrometheus } from './prometheus.js';
 import { benchScaling, scalingTables } from './scaling.js';
+import { benchScale, scaleOptionsFromArgv, scaleTables } from './scale.js';
 import { benchSanity } from './sanity.js';
 import { benchLarge, benchStartup, largeTables, startupTables } from './large.js';
 import { benchSoak, soakOptionsFromArgv, soakTables } from './soak.js';
@@ -138,6 +139,13 @@ if (want('scaling')) {
   const sc = await benchScaling(fixtures);
   results.scaling = sc;
   console.log('\n' + scalingTables(sc));
+}
+
+if (want('scale')) {
+  const flags = parts.filter((p) => p.startsWith('--') || /^\d/.test(p));
+  const sc = await benchScale(scaleOptionsFromArgv(flags, `npm run bench -- ${parts.join(' ')}`));
+  results.scale = sc;
+  console.log('\n' + scaleTables(sc));
 }
 
 // Large input and start-up (bench/large.ts): `npm run bench -- large startup`.
