@@ -29,21 +29,17 @@ export interface ReadSeriesOptions {
 
 /** Bytes read at a time. */
 const CHUNK_BYTES = 4 * 2 ** 20;
+/** Bytes read from the start of a file to tell its format and header. */
+const HEAD_BYTES = 64 * 1024;
 
 /** Reads a recorded series file onto its regular grid; `opts` may be just the grid step. */
 export async function readSeriesFile(path: string, opts: number | ReadSeriesOptions = {}): Promise<Series> {
   const o: ReadSeriesOptions = typeof opts === 'number' ? { stepMs: opts } : opts;
   const chunk = o.chunkBytes ?? CHUNK_BYTES;
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw openError(path, e);
-  }
-  try {
+  return withFile(path, async (fh) => {
     const size = (await fh.stat()).size;
-    const head = await readAt(fh, 0, Math.min(size, 64 * 1024), path);
-    const firstChar = head.subarray(bomLength(head)).find((c) => c !== 32 && c !== 9 && c !== 10 && c !== 13);
+    const head = await readAt(fh, 0, Math.min(size, HEAD_BYTES), path);
+    const firstChar = firstNonBlank(head);
     if (firstChar === undefined && size <= head.length) throw invalidInput(`${path}: file is empty`);
     let parsed: { columns: ParsedColumns; startMs?: number };
     if (firstChar === 0x7b /* { */) {
@@ -57,9 +53,7 @@ export async function readSeriesFile(path: string, opts: number | ReadSeriesOpti
     }
     for (const d of parsed.columns.dropped) o.onWarning?.(describeDropped(d));
     return toRegular(parsed.columns, path, o.stepMs, parsed.startMs);
-  } finally {
-    await fh.close();
-  }
+  });
 }
 
 /** The time span of a series file, from its first and last rows. */
@@ -77,6 +71,20 @@ export interface SeriesSpan {
  * checked but the rows read.
  */
 export async function peekSeriesSpan(path: string, opts: Pick<ReadSeriesOptions, 'chunkBytes'> = {}): Promise<SeriesSpan | undefined> {
+  return withFile(path, async (fh) => {
+    const size = (await fh.stat()).size;
+    if (size <= 2 * (opts.chunkBytes ?? CHUNK_BYTES)) return undefined;
+    const head = await readAt(fh, 0, HEAD_BYTES, path);
+    if (firstNonBlank(head) === 0x7b /* { */) return undefined;
+    const { columns } = await readCsvTail(fh, size, head, path, HEAD_BYTES, 0);
+    const times = columns.timesMs;
+    return { firstMs: readHead(head, path).firstTimeMs, lastMs: times[times.length - 1]!, stepMs: inferStepMs(times) };
+  });
+}
+
+
+/** Runs `fn` on the file opened for reading (an open failure is the file's one-line error), then closes it. */
+async function withFile<T>(path: string, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -84,17 +92,15 @@ export async function peekSeriesSpan(path: string, opts: Pick<ReadSeriesOptions,
     throw openError(path, e);
   }
   try {
-    const size = (await fh.stat()).size;
-    if (size <= 2 * (opts.chunkBytes ?? CHUNK_BYTES)) return undefined;
-    const head = await readAt(fh, 0, 64 * 1024, path);
-    const firstChar = head.subarray(bomLength(head)).find((c) => c !== 32 && c !== 9 && c !== 10 && c !== 13);
-    if (firstChar === 0x7b /* { */) return undefined;
-    const { columns } = await readCsvTail(fh, size, head, path, 64 * 1024, 0);
-    const times = columns.timesMs;
-    return { firstMs: readHead(head, path).firstTimeMs, lastMs: times[times.length - 1]!, stepMs: inferStepMs(times) };
+    return await fn(fh);
   } finally {
     await fh.close();
   }
+}
+
+/** The first byte after a byte-order mark that is not blank (space, tab, newline), if any. */
+function firstNonBlank(head: Uint8Array): number | undefined {
+  return head.subarray(bomLength(head)).find((c) => c !== 32 && c !== 9 && c !== 10 && c !== 13);
 }
 
 function openError(path: string, e: unknown): PrescaleError {

@@ -16,9 +16,7 @@ const STEP = 5 * MINUTE_MS;
 const T0 = Date.UTC(2024, 0, 1);
 const perDay = DAY_MS / STEP;
 
-function scaler(safety: string): Scaler {
-  const r = parseScaler(
-    `apiVersion: prescale.dev/v1alpha1
+const scalerText = (safety: string): string => `apiVersion: prescale.dev/v1alpha1
 kind: PredictiveScaler
 metadata: { name: web, namespace: shop }
 spec:
@@ -30,9 +28,10 @@ spec:
   safety: { ${safety} }
   minReplicas: 2
   maxReplicas: 50
-`,
-    'test.yaml',
-  );
+`;
+
+function scaler(safety: string): Scaler {
+  const r = parseScaler(scalerText(safety), 'test.yaml');
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
   return r.scaler;
 }
@@ -116,20 +115,7 @@ test('the gate: an error over fewer than six hours of points, or without a MASE,
 
 test('spec.safety: maxForecastError must be a positive number, recoverAfter a duration', () => {
   for (const [bad, field] of [['maxForecastError: 0', 'maxForecastError'], ['maxForecastError: high', 'maxForecastError'], ['recoverAfter: soon', 'recoverAfter']] as const) {
-    const r = parseScaler(
-      `apiVersion: prescale.dev/v1alpha1
-kind: PredictiveScaler
-metadata: { name: web, namespace: shop }
-spec:
-  target: { kind: HorizontalPodAutoscaler, name: web }
-  metric: { query: load }
-  capacity: { perReplica: 10 }
-  safety: { ${bad} }
-  minReplicas: 2
-  maxReplicas: 50
-`,
-      'test.yaml',
-    );
+    const r = parseScaler(scalerText(bad), 'test.yaml');
     assert.equal(r.ok, false, bad);
     assert.ok(!r.ok && r.problems.some((p) => p.path === `spec.safety.${field}`), JSON.stringify(!r.ok && r.problems));
   }
