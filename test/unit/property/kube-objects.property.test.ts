@@ -69,6 +69,8 @@ function objects(base: Record<string, unknown>, paths: Path[], extra: fc.Arbitra
 
 /** A replica count as the Kubernetes API types it (int32, not negative). */
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2_147_483_647;
+/** metadata.generation is an int64: any non-negative integer a number holds exactly. */
+const isGeneration = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 // ---------------------------------------------------------------------------------------------
 // HPAs
@@ -290,10 +292,10 @@ test('controller pass: any PredictiveScaler ends in a well-formed status write, 
           assert.match(String(c.reason), /^[A-Z][A-Za-z]*$/);
           assert.equal(typeof c.message, 'string');
           assert.match(String(c.lastTransitionTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-          assert.ok(c.observedGeneration === undefined || isCount(c.observedGeneration), `observedGeneration ${JSON.stringify(c.observedGeneration)}`);
+          assert.ok(c.observedGeneration === undefined || isGeneration(c.observedGeneration), `observedGeneration ${JSON.stringify(c.observedGeneration)}`);
         }
         // null removes the field (merge patch) when the generation read is not a count.
-        assert.ok(status.observedGeneration === undefined || status.observedGeneration === null || isCount(status.observedGeneration), `status.observedGeneration ${JSON.stringify(status.observedGeneration)}`);
+        assert.ok(status.observedGeneration === undefined || status.observedGeneration === null || isGeneration(status.observedGeneration), `status.observedGeneration ${JSON.stringify(status.observedGeneration)}`);
       }
       for (const w of kube.writes().filter((r) => r.path.endsWith('/predictivescalers/web'))) {
         const fin = (w.body as { metadata: { finalizers?: unknown } }).metadata.finalizers;
