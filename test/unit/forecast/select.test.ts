@@ -1,11 +1,12 @@
 /**
- * The model search's error bookkeeping (engine.ts `select`), with two spy models whose forecasts
+ * The model search's error bookkeeping (select.ts `select`), with two spy models whose forecasts
  * depend on the origin they are made from, so that the errors behind the quantiles can be traced.
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { HOUR_MS } from '../../../src/core/duration.js';
-import { fineLoad, select, toWorkingResolution } from '../../../src/forecast/engine.js';
+import { fineLoad, toWorkingResolution } from '../../../src/forecast/engine.js';
+import { select } from '../../../src/forecast/select.js';
 import type { Model, ModelContext } from '../../../src/forecast/types.js';
 
 const H = 24; // hourly steps: one origin a day, a 1-day evaluation horizon
@@ -49,7 +50,7 @@ function spies(calls: Call[]): Model[] {
 test('select: the winner is chosen on all search origins, each origin\u2019s errors come from the choice of the others', () => {
   const calls: Call[] = [];
   const y = series();
-  const sel = select(spies(calls), y, y, ctx, H, [0.9]);
+  const sel = select(spies(calls), y, { truth: y, ctx, h: H, quantiles: [0.9] });
   assert.deepEqual(sel.models, ['a']);
   // The origins are a day apart, so the errors are on the scale predicted for each origin by the
   // ones before it (calibrate.ts scaleByOrigin): 3/13 for all of them, and for the next forecast.
@@ -67,7 +68,7 @@ test('select: the winner is chosen on all search origins, each origin\u2019s err
 test('select: the older error origins run with parameters fitted at the oldest of them, not at the search\u2019s', () => {
   const calls: Call[] = [];
   const y = series();
-  select(spies(calls), y, y, ctx, H, [0.9]);
+  select(spies(calls), y, { truth: y, ctx, h: H, quantiles: [0.9] });
   const searchFit = N - 6 * H;
   const oldestFit = N - 14 * H;
   // The search: fitted at its oldest origin, reused at the five newer ones.
@@ -93,7 +94,7 @@ test('select: errors against the load at the input\u2019s step, each minute agai
   const gap = n - W + 3; // one 5-minute step after the most recent origin is not observed
   truth[gap] = NaN;
   const flat: Model = { name: 'flat', minHistory: () => 1, forecast: (_y, h) => new Float64Array(h).fill(10) };
-  const sel = select([flat], y, truth, c5, W, [0.9], fine);
+  const sel = select([flat], y, { truth, ctx: c5, h: W, quantiles: [0.9], fine });
   assert.equal(sel.errorScale, 1);
   const got = sel.errorBuckets.flatMap((d) => [...d.values]).sort((a, b) => a - b);
   const expected: number[] = [];
