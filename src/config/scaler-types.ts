@@ -88,6 +88,11 @@ export interface ForecastSpec {
 export interface PlanSpec {
   /** Request-to-ready time of a new pod: the plan raises the floor this long before demand. */
   readonly leadTimeMs: number;
+  /**
+   * `leadTime: auto`: the operator learns the lead time from the target's pod start-ups (a replay
+   * from a recorded series or a fixed value); `leadTimeMs` is the fallback until enough are seen.
+   */
+  readonly leadTimeAuto?: boolean;
   /** Control-loop interval (one decision per tick). */
   readonly tickIntervalMs: number;
   /** Shortest time a plan step lasts before the floor changes again. */

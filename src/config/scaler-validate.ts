@@ -202,7 +202,9 @@ function readPlan(spec: MapReader): PlanSpec {
   if (p === undefined) return base;
   const plan: PlanSpec = {
     // Zero lead time (pods ready at once) and zero scale-down delay are meaningful choices.
-    leadTimeMs: p.duration('leadTime', d.leadTimeMs, { allowZero: true }),
+    // `auto`: learned from the target's pod start-ups (plan/lead-time.ts); the default until then.
+    leadTimeMs: p.obj.leadTime === 'auto' ? d.leadTimeMs : p.duration('leadTime', d.leadTimeMs, { allowZero: true }),
+    ...(p.obj.leadTime === 'auto' ? { leadTimeAuto: true } : {}),
     tickIntervalMs: p.duration('tickInterval', d.tickIntervalMs),
     minStepDurationMs: p.duration('minStepDuration', d.minStepDurationMs),
     scaleDownDelayMs: p.duration('scaleDownDelay', d.scaleDownDelayMs, { allowZero: true }),

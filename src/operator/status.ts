@@ -34,6 +34,8 @@ export interface ScalerStatus {
   nextStep?: StepStatus;
   forecastError?: { mase?: number; smape?: number; windowStart?: string };
   lastDecision?: { time: string; floorReplicas: number; reason: string; message: string };
+  /** plan.leadTime auto: the learned lead time (operator/pod-startup.ts). */
+  leadTime?: { value: string; seconds: number; source: 'Learned' | 'Default'; pods: number; lastChangeTime?: string; message?: string };
 }
 
 export type ConditionIn = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
