@@ -11,6 +11,8 @@ import { type CliResult, DAY_MS, MINUTE_MS, ROOT, fixtureRows, linesOf, quantile
 
 const MODELS = ['auto', 'seasonal-naive-day', 'seasonal-naive-week', 'holt-winters', 'fft', 'regression', 'decomposition', 'mstl'];
 const POLICIES = ['predictive', 'hpa', 'last-week', 'perfect-foresight', 'oracle'];
+/** The figures of each policy's row in --json (ScalingScore in src/backtest/score.ts). */
+const SCALING_FIGURES = ['shortfallReplicaMinutes', 'demandReplicaMinutes', 'shortfallPct', 'underMinutes', 'costReplicaHours', 'oracleReplicaHours', 'costVsOracle', 'scalingEvents', 'minutes', 'missingTicks'];
 
 // Ten days at 5 minutes: a week of warm-up, then three scored days.
 const slice = fixtureRows('uk_academic_net_5min.csv').slice(0, 10 * 288);
@@ -94,15 +96,18 @@ test('--json: every model scored and the scaling policies with finite figures', 
   assert.equal(r.input, INPUT);
   assert.deepEqual(r.accuracy.map((a) => a.method).sort(), [...MODELS].sort());
   assert.ok(Array.isArray(r.gated) && r.ticks > 0, 'the gate\'s closed intervals and the ticks replayed');
-  const names = r.scaling.map((s) => s.policy);
-  for (const p of ['predictive', 'hpa', 'last-week']) assert.ok(names.includes(p), `no ${p} in ${names.join(', ')}`);
-  // The oracle is in the JSON, as a policy or as the oracle figure every policy is compared with.
-  assert.ok(names.includes('oracle') || r.scaling.every((s) => typeof s.oracleReplicaHours === 'number'), 'no oracle figures');
+  // One row per policy, in the table's order, the oracle last as a row of its own.
+  assert.deepEqual(r.scaling.map((s) => s.policy), POLICIES);
   for (const s of r.scaling) {
-    const numbers = Object.entries(s).filter(([k]) => k !== 'policy');
-    assert.ok(numbers.length >= 5, JSON.stringify(s));
-    for (const [k, v] of numbers) assert.ok(typeof v === 'number' && Number.isFinite(v), `${s.policy}.${k} = ${JSON.stringify(v)}`);
+    assert.deepEqual(Object.keys(s).sort(), ['policy', ...SCALING_FIGURES].sort(), s.policy);
+    for (const k of SCALING_FIGURES) assert.ok(typeof s[k] === 'number' && Number.isFinite(s[k]), `${s.policy}.${k} = ${JSON.stringify(s[k])}`);
   }
+  // Every policy is compared with the same oracle, whose own row costs exactly that and is never short.
+  const oracle = r.scaling.at(-1)!;
+  for (const s of r.scaling) assert.equal(s.oracleReplicaHours, oracle.oracleReplicaHours, `${s.policy}.oracleReplicaHours`);
+  assert.equal(oracle.costReplicaHours, oracle.oracleReplicaHours);
+  assert.equal(oracle.costVsOracle, 1);
+  assert.deepEqual([oracle.shortfallReplicaMinutes, oracle.shortfallPct, oracle.underMinutes], [0, 0, 0]);
 });
 
 test('--json: the figures agree with the input (scored from day 8, oracle = ceil(load / perReplica))', () => {
@@ -123,7 +128,7 @@ test('--json: the figures agree with the input (scored from day 8, oracle = ceil
   const close = (a: unknown, b: number, what: string) => assert.ok(typeof a === 'number' && Math.abs(a - b) <= 0.005 * b, `${what}: ${a}, expected ${b}`);
   for (const s of r.scaling) {
     if (s.policy === 'oracle') continue;
-    if ('minutes' in s) assert.equal(s.minutes, minutes, `${s.policy}.minutes`);
+    assert.equal(s.minutes, minutes, `${s.policy}.minutes`);
     close(s.oracleReplicaHours, oracleHours, `${s.policy}.oracleReplicaHours`);
     close(s.demandReplicaMinutes, demandMinutes, `${s.policy}.demandReplicaMinutes`);
     const cost = s.costReplicaHours as number;
