@@ -2,7 +2,8 @@ import type { Model, ModelContext } from '../types.js';
 
 /**
  * Seasonal naive: each future value repeats the value one season earlier (last day, last week).
- * The baseline every model must beat. `periodSteps(ctx)` picks the season in steps.
+ * The baseline every model must beat. The season in steps is `periodMs` at the context's step
+ * (at least one step).
  */
 export function seasonalNaive(name: string, periodMs: number): Model {
   const period = (ctx: ModelContext): number => Math.max(1, Math.round(periodMs / ctx.stepMs));
