@@ -177,8 +177,9 @@ function phaseAnova(x: Float64Array, lag: number): { f: number; p: number; share
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     if (Number.isNaN(v)) continue;
-    sum[i % lag] += v;
-    cnt[i % lag]++;
+    const phase = i % lag; // in [0, lag): i >= 0
+    sum[phase] = sum[phase]! + v;
+    cnt[phase] = cnt[phase]! + 1;
     total += v;
     n++;
   }

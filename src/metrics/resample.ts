@@ -74,9 +74,10 @@ export function toRegular(samples: SampleColumns, source: string, stepMs?: numbe
     const v = values[i]!;
     if (Number.isNaN(v)) continue;
     const b = Math.floor((timesMs[i]! - start) / step);
-    if (b < 0 || b >= n) continue;
-    sum[b] += v;
-    cnt[b]++;
+    if (!(b >= 0 && b < n)) continue;
+    // b is in [0, n), the length of both arrays.
+    sum[b] = sum[b]! + v;
+    cnt[b] = cnt[b]! + 1;
   }
   // The sums become the means in place (a grid of millions of points is built once).
   for (let i = 0; i < n; i++) sum[i] = cnt[i] === 0 ? NaN : sum[i]! / cnt[i]!;
