@@ -86,6 +86,8 @@ export async function replayPredictive(
   load: Series,
   range: ReplayRange,
   onDecision?: (d: FloorDecision) => Promise<void> | void,
+  /** plan.leadTime auto: the lead time at each refit (from recorded start-ups, cli/lead-times.ts). */
+  leadTime?: (atMs: number) => number,
 ): Promise<ReplayResult> {
   const s = scaler.spec;
   const clock = new SimulatedClock(range.fromMs);
@@ -95,7 +97,7 @@ export async function replayPredictive(
   let state = initialState();
   for (let t = range.fromMs; t < range.toMs; ) {
     clock.set(t);
-    const r = await reconcile(scaler, state, { history, actuator, clock });
+    const r = await reconcile(scaler, state, { history, actuator, clock, ...(leadTime ? { leadTime } : {}) });
     state = r.state;
     decisions.push(withoutPlan(r.decision));
     t += r.requeueAfterMs;

@@ -14,6 +14,7 @@ import { invalidInput } from '../core/errors.js';
 import { type Series, sliceByTime } from '../core/series.js';
 import { formatTimestamp, requireTimestampMs } from '../core/time.js';
 import { loadScalerFile } from '../config/load.js';
+import { readLeadTimes } from './lead-times.js';
 import { type AccuracyScore, rollingOrigins, scoreModel } from '../backtest/accuracy.js';
 import { type PolicyRow, oracleRow } from '../backtest/oracle.js';
 import { PERFECT_FORESIGHT, runPolicies } from '../backtest/policies.js';
@@ -46,6 +47,8 @@ export interface BacktestCommand {
   report?: string;
   /** Wall time between progress lines of a long replay, ms (default 5 s). */
   progressIntervalMs?: number;
+  /** plan.leadTime auto: recorded start-ups (CSV timestamp,seconds) or a fixed duration (cli/lead-times.ts). */
+  leadTimes?: string;
 }
 
 export interface BacktestResult {
@@ -62,6 +65,7 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
   if (cmd.inputs.length === 0) throw invalidInput('--input: give at least one recorded series');
   await checkOutputs([['--json', cmd.json], ['--report', cmd.report]]);
   const scaler = await loadScalerFile(cmd.file, { ...(cmd.name === undefined ? {} : { name: cmd.name }), onWarning: (line) => err.write(`prescale: ${line}\n`) });
+  const leadTime = await readLeadTimes(cmd.leadTimes, scaler);
   const asked = { fromMs: cmd.from === undefined ? undefined : requireTimestampMs(cmd.from, '--from'), toMs: cmd.to === undefined ? undefined : requireTimestampMs(cmd.to, '--to') };
   if (asked.fromMs !== undefined && asked.toMs !== undefined && !(asked.toMs > asked.fromMs)) {
     throw invalidInput(`--to (${formatTimestamp(asked.toMs)}) must be after --from (${formatTimestamp(asked.fromMs)})`);
@@ -102,7 +106,7 @@ export async function runBacktest(cmd: BacktestCommand, out: NodeJS.WritableStre
       now: () => performance.now(),
       report: (p) => (tty ? bar.show(p.text) : err.write(`prescale: ${p.text}\n`)),
     });
-    const run = await runPolicies(scaler, readingProgress(new RecordedSource(load, input), (atMs) => progress.at(atMs)), load, range);
+    const run = await runPolicies(scaler, readingProgress(new RecordedSource(load, input), (atMs) => progress.at(atMs)), load, range, leadTime);
     bar.tick(`${basename(input)}: scoring`);
     const scaling: PolicyRow[] = run.policies.map((p) => ({ policy: p.name, ...p.score }));
     scaling.push(oracleRow(run.policies[0]!, scaler));

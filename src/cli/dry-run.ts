@@ -13,6 +13,7 @@ import { invalidInput } from '../core/errors.js';
 import type { Series } from '../core/series.js';
 import { formatTimestamp, requireTimestampMs } from '../core/time.js';
 import { loadScalerFile } from '../config/load.js';
+import { readLeadTimes } from './lead-times.js';
 import { capacityWarning } from '../plan/capacity.js';
 import type { Scaler } from '../config/scaler.js';
 import { DryRunActuator } from '../actuate/dry-run.js';
@@ -43,6 +44,8 @@ export interface DryRunCommand {
   report?: string;
   /** Wall time between progress lines of a long replay, ms (default 5 s). */
   progressIntervalMs?: number;
+  /** plan.leadTime auto: recorded start-ups (CSV timestamp,seconds) or a fixed duration (cli/lead-times.ts). */
+  leadTimes?: string;
 }
 
 export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.WritableStream): Promise<void> {
@@ -50,6 +53,7 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   // Outputs are checked before the replay, which can take minutes: a typo fails at once.
   await checkOutputs([['--decisions', cmd.decisions], ['--report', cmd.report]]);
   const scaler = await loadScalerFile(cmd.file, { ...(cmd.name === undefined ? {} : { name: cmd.name }), onWarning: (line) => logger.warn(line) });
+  const leadTime = await readLeadTimes(cmd.leadTimes, scaler);
   const opened = await openSource(cmd, scaler, logger);
   const { load, range, work } = opened;
   const idle = capacityWarning(load.values, scaler.spec.capacity.perReplica, scaler.spec.minReplicas);
@@ -70,7 +74,7 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
   const result = await replayPredictive(scaler, source, load, range, (d) => {
     progress.at(d.atMs);
     return actuator.apply(d);
-  });
+  }, leadTime);
   const seconds = (performance.now() - started) / 1000;
   if (source.failure) throw source.failure;
 

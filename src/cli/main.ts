@@ -61,11 +61,12 @@ export function buildProgram(): Command {
     .option('--to <timestamp>', 'end of the replay (default: the end of the recording)')
     .option('--decisions <file>', 'CSV, one row per control tick')
     .option('--report <file.html>', 'a self-contained HTML report')
+    .option('--lead-times <file|duration>', 'plan.leadTime auto: recorded pod start-ups (CSV timestamp,seconds) or a fixed lead time')
     .addOption(new Option('--log-level <level>', 'info logs floor changes, debug every decision').choices(LOG_LEVELS).default('info'))
     .action(async (o) => {
       const [{ runDryRun }, { progressIntervalFromEnv }] = await Promise.all([import('./dry-run.js'), import('./progress.js')]);
       const progressIntervalMs = progressIntervalFromEnv(process.env);
-      await runDryRun({ file: o.file, name: o.name, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report, progressIntervalMs }, await logger({ level: o.logLevel }), process.stdout);
+      await runDryRun({ file: o.file, name: o.name, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report, progressIntervalMs, leadTimes: o.leadTimes }, await logger({ level: o.logLevel }), process.stdout);
     });
 
   program
@@ -78,10 +79,11 @@ export function buildProgram(): Command {
     .option('--to <timestamp>', 'end of the scored range (default: the end of each input)')
     .option('--json <file>', 'all figures as JSON')
     .option('--report <file.html>', 'a self-contained HTML report')
+    .option('--lead-times <file|duration>', 'plan.leadTime auto: recorded pod start-ups (CSV timestamp,seconds) or a fixed lead time')
     .action(async (o) => {
       const [{ runBacktest }, { progressIntervalFromEnv }] = await Promise.all([import('./backtest.js'), import('./progress.js')]);
       const progressIntervalMs = progressIntervalFromEnv(process.env);
-      await runBacktest({ file: o.file, name: o.name, inputs: o.input, from: o.from, to: o.to, json: o.json, report: o.report, progressIntervalMs }, process.stdout, process.stderr);
+      await runBacktest({ file: o.file, name: o.name, inputs: o.input, from: o.from, to: o.to, json: o.json, report: o.report, progressIntervalMs, leadTimes: o.leadTimes }, process.stdout, process.stderr);
     });
 
   program

@@ -47,6 +47,11 @@ export interface ControlDeps {
   readonly history: HistoryReader;
   readonly actuator: Actuator;
   readonly clock: Clock;
+  /**
+   * The lead time in force at a refit-grid time (`plan.leadTime: auto`: learned from pod start-ups,
+   * plan/lead-time.ts); absent, `plan.leadTime`. Asked once per refit: that refit's plan keeps it.
+   */
+  readonly leadTime?: (atMs: number) => number;
 }
 
 /** The day's model search: the grid day it was made for, and its choice (none: too little history then). */
@@ -62,6 +67,8 @@ export interface ControlState {
   readonly forecastAtMs?: number;
   /** The plan of `forecast`, built once per refit. */
   readonly plan?: Plan;
+  /** The lead time `plan` was built with (deps.leadTime at its refit). */
+  readonly planLeadTimeMs?: number;
   readonly search?: DaySearch;
   /** Why the last refit could not forecast (too little history), until one can. */
   readonly insufficient?: string;
@@ -152,7 +159,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
 
   // 2-3. The plan's step now; hold on a fault; give the floor back when the data is stale.
   const f = next.forecast;
-  const plan = f !== undefined && f.startMs + f.mean.length * f.stepMs - s.plan.leadTimeMs > nowMs ? next.plan : undefined;
+  const plan = f !== undefined && f.startMs + f.mean.length * f.stepMs - (next.planLeadTimeMs ?? s.plan.leadTimeMs) > nowMs ? next.plan : undefined;
   const step = plan ? stepAt(plan, nowMs) : undefined;
   const held = next.applied?.replicas ?? s.minReplicas;
   const degraded = next.forecastAtMs !== refitAtMs;
@@ -285,11 +292,12 @@ async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: Co
     }
     // At the day boundary this refit is the day's search.
     const day = search ?? { dayMs, selection: outcome.selection };
-    const plan = buildPlan(withLookBack(outcome, history, s.plan.scaleDownDelayMs), gridFloor(atMs, s.plan.minStepDurationMs), planOptions(scaler));
+    const leadTimeMs = deps.leadTime?.(atMs) ?? s.plan.leadTimeMs;
+    const plan = buildPlan(withLookBack(outcome, history, s.plan.scaleDownDelayMs), gridFloor(atMs, s.plan.minStepDurationMs), { ...planOptions(scaler), leadTimeMs });
     const { insufficient: _i, forecastError: _e, ...rest } = read;
     const error = forecastError(state.forecastLog, history, atMs);
     const forecastLog = logForecast(state.forecastLog, outcome, atMs, atMs + s.forecast.refitIntervalMs);
-    return { state: { ...rest, search: day, forecast: outcome, forecastAtMs: atMs, plan, forecastLog, ...(error ? { forecastError: error } : {}) } };
+    return { state: { ...rest, search: day, forecast: outcome, forecastAtMs: atMs, plan, planLeadTimeMs: leadTimeMs, forecastLog, ...(error ? { forecastError: error } : {}) } };
   } catch (e) {
     // A bug or a pathological series in the engine: hold, say so, and try again at the next refit.
     return { state: read, fault: { message: errorMessage(e), reason: 'ForecastFailed' } };
