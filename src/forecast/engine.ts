@@ -15,7 +15,7 @@ import type { Series } from '../core/series.js';
 import { countPresent } from '../core/series.js';
 import { combine } from './choose.js';
 import { distributionQuantile } from './distribution.js';
-import { CleanFlag, cleanSeries } from './clean.js';
+import { CleanFlag, cleanSeries } from './clean/index.js';
 import { applyLevelShift, type LevelShift, tailLevelShift, tailSteps } from './level-correction.js';
 import type { ModelName } from './model-names.js';
 import { allModels } from './registry.js';

@@ -13,7 +13,7 @@
  * and what remains, mean and quantile bands alike, is clipped to it.
  */
 import { DAY_MS } from '../core/duration.js';
-import { median, medianRange } from './linalg.js';
+import { median, medianRange } from './median.js';
 
 export interface Envelope {
   /** Lowest and highest observed value of the history. */

@@ -26,7 +26,7 @@
  * drop); correcting downwards only cut cost further but raised shortfall on most traces.
  */
 import { HOUR_MS, MINUTE_MS, formatDuration } from '../core/duration.js';
-import { MAD_TO_SIGMA, mad, median } from './linalg.js';
+import { MAD_TO_SIGMA, mad, median } from './median.js';
 
 /** How much recent observed load the correction looks at, ms. */
 export const TAIL_WINDOW_MS = 30 * MINUTE_MS;

@@ -1,74 +1,11 @@
 /**
- * Small numeric helpers for the forecasting models: robust location/scale, a robust line,
- * and a weighted ridge least-squares solve. Pure, allocation-light, Float64Array throughout.
+ * Small numeric helpers for the forecasting models: a robust line, Huber weights, a weighted
+ * ridge least-squares solve. Pure, allocation-light, Float64Array throughout. Medians and the MAD
+ * live in median.ts (`median` is re-exported here as well).
  */
+import { median } from './median.js';
 
-/** Consistency constant: 1.4826 * MAD estimates the standard deviation of Gaussian data. */
-export const MAD_TO_SIGMA = 1.4826;
-
-/**
- * Median of the first `n` values of `v` (default: all). Copies into `scratch` (allocated when
- * missing or too small) and runs quickselect there, so `v` is not modified. O(n) expected.
- */
-export function median(v: ArrayLike<number>, n: number = v.length, scratch?: Float64Array): number {
-  if (n <= 0) return NaN;
-  const a = scratch && scratch.length >= n ? scratch : new Float64Array(n);
-  for (let i = 0; i < n; i++) a[i] = v[i]!;
-  return medianRange(a, 0, n);
-}
-
-/** Median of a[from..to), in place (reorders them; quickselect). NaN when the range is empty. */
-export function medianRange(a: Float64Array, from: number, to: number): number {
-  const n = to - from;
-  if (n <= 0) return NaN;
-  const mid = from + (n >> 1);
-  const hi = select(a, from, to - 1, mid);
-  if (n % 2 === 1) return hi;
-  // Even count: the lower middle is the largest value left of `mid` after partitioning.
-  let lo = -Infinity;
-  for (let i = from; i < mid; i++) if (a[i]! > lo) lo = a[i]!;
-  return (lo + hi) / 2;
-}
-
-
-/** The k-th smallest (0-based) of a[from..to), in place (quickselect; reorders the range). */
-export const selectRange = (a: Float64Array, from: number, to: number, k: number): number => select(a, from, to - 1, from + k);
-
-/** Hoare-style quickselect: puts the k-th smallest of a[lo..hi] at a[k] and returns it. */
-function select(a: Float64Array, lo: number, hi: number, k: number): number {
-  while (hi > lo) {
-    // Median of three as pivot keeps sorted and reverse-sorted input O(n).
-    const m = (lo + hi) >> 1;
-    const pivot = med3(a[lo]!, a[m]!, a[hi]!);
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k]!;
-  }
-  return a[k]!;
-}
-
-const med3 = (x: number, y: number, z: number): number =>
-  x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-
-/** Median absolute deviation from `center` of the first `n` values (raw MAD, not scaled). */
-export function mad(v: ArrayLike<number>, center: number, n: number = v.length, scratch?: Float64Array): number {
-  const a = scratch && scratch.length >= n ? scratch : new Float64Array(n);
-  for (let i = 0; i < n; i++) a[i] = Math.abs(v[i]! - center);
-  return median(a, n, a);
-}
+export { median } from './median.js';
 
 /**
  * Theil-Sen line through (x_i, y_i): slope = median of pairwise slopes, intercept = median of

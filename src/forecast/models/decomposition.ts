@@ -19,7 +19,7 @@
  * of the straightforward code.
  */
 import type { Model, ModelContext, ModelFit } from '../types.js';
-import { selectRange } from '../linalg.js';
+import { selectRange } from '../median.js';
 import { finishForecast, fitHoltWinters, minOf, paramsOptions, twoLongestCycles } from './holt-winters.js';
 
 /** Cycles of the longest period used (6 weeks for a weekly cycle): older data is barely weighted. */

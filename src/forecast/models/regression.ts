@@ -26,7 +26,8 @@
  * - Clamped at 0 when the history is never negative.
  */
 import type { Model, ModelContext } from '../types.js';
-import { MAD_TO_SIGMA, choleskySolve, huberWeight, longestUsablePeriod, mad, median, weightedRidge } from '../linalg.js';
+import { choleskySolve, huberWeight, longestUsablePeriod, weightedRidge } from '../linalg.js';
+import { MAD_TO_SIGMA, mad, median } from '../median.js';
 
 /** Tunables; the defaults are the model (they are not tuned per series). */
 export interface RegressionOptions {

@@ -29,7 +29,8 @@
  */
 import FFT from 'fft.js';
 import type { Model, ModelContext } from '../types.js';
-import { MAD_TO_SIGMA, longestUsablePeriod, mad, median, theilSen } from '../linalg.js';
+import { longestUsablePeriod, theilSen } from '../linalg.js';
+import { MAD_TO_SIGMA, mad, median } from '../median.js';
 
 /** Tunables; the defaults are the model (they are not tuned per series). */
 export interface SpectralOptions {

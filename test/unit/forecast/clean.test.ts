@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS } from '../../../src/core/duration.js';
 import { parseTimestampMs } from '../../../src/core/time.js';
-import { CleanFlag, cleanSeries, type CleanResult } from '../../../src/forecast/clean.js';
+import { CleanFlag, cleanSeries, type CleanResult } from '../../../src/forecast/clean/index.js';
 import { detectSeasonality, periodsInSteps } from '../../../src/forecast/seasonality.js';
 import { gaussian, noisy, pattern, trace } from '../../support/synthetic.js';
 
