@@ -1,6 +1,6 @@
 /**
  * Where a decided floor goes: the HPA's minReplicas, a scale subresource, or only a log line
- * (dry-run). Narrow on purpose (DESIGN.md habit 3); the control loop does not know which.
+ * (dry-run). Narrow on purpose (docs/architecture.md, "Habits"); the control loop does not know which.
  */
 export interface FloorDecision {
   /** Epoch ms of the decision. */

@@ -1,5 +1,5 @@
 /**
- * Forecast accuracy by rolling origin (DESIGN.md "Scoring"): origins one day apart at the end of
+ * Forecast accuracy by rolling origin (docs/architecture.md, "Scoring"): origins one day apart at the end of
  * the series, horizon one day, history up to `historyDays` before each origin, native step.
  * MASE is scaled by the in-sample seasonal-naive error at the shortest detected season (lag 1 when
  * none); sMAPE in percent; quantile coverage pooled over the origins.

@@ -1,7 +1,7 @@
 /**
  * The oracle policy of a backtest: perfect foresight, clamp(ceil(load / perReplica), min, max)
  * replicas ready at every instant. Scored, not simulated: its row is derived from another policy's
- * score over the same ticks (DESIGN.md "Scoring").
+ * score over the same ticks (docs/architecture.md, "Scoring").
  */
 import type { Scaler } from '../config/scaler.js';
 import { clampInt, replicasFor } from '../plan/capacity.js';

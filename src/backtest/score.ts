@@ -17,7 +17,7 @@ export interface ScoreOptions {
 }
 
 /**
- * Scaling outcome (DESIGN.md "Scoring"). Ticks whose load is NaN (gaps) are left out of every
+ * Scaling outcome (docs/architecture.md, "Scoring"). Ticks whose load is NaN (gaps) are left out of every
  * figure, so policy and oracle are compared over the same time.
  */
 export interface ScalingScore {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `prescale` command. Exit codes (DESIGN.md): 0 success, 1 runtime failure, 2 bad usage or
+ * The `prescale` command. Exit codes (docs/architecture.md, "Habits"): 0 success, 1 runtime failure, 2 bad usage or
  * invalid input (a query Prometheus rejects included), always with a one-line error on stderr.
  */
 import { Command, CommanderError, Option } from 'commander';

@@ -1,5 +1,5 @@
 /**
- * Problems found while validating configuration (DESIGN.md habit 4: parse once at the boundary
+ * Problems found while validating configuration (docs/architecture.md, "Habits": parse once at the boundary
  * and report every problem with its field path). Pure: no I/O.
  */
 

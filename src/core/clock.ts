@@ -1,5 +1,5 @@
 /**
- * The only access to the wall clock (DESIGN.md habit 2). Pure code takes `nowMs`;
+ * The only access to the wall clock (docs/architecture.md, "The injected clock"). Pure code takes `nowMs`;
  * the shell takes a Clock, which a dry-run or test replaces with a SimulatedClock.
  */
 export interface Clock {

@@ -1,5 +1,5 @@
 /**
- * Error classification, done once at the edge (DESIGN.md habit 5).
+ * Error classification, done once at the edge (docs/architecture.md, "Habits").
  * - `invalid-input`: the user's file, flag or spec is wrong (CLI exit code 2).
  * - `transient`: a network fault, timeout, 429 or 5xx; worth retrying.
  * - `conflict`: a Kubernetes 409 (stale resourceVersion).

@@ -27,7 +27,7 @@ export function requireTimestampMs(text: string, what: string): number {
   return ms;
 }
 
-/** Formats epoch ms as `2014-07-01T00:00:00Z` (UTC, whole seconds, as DESIGN.md requires). */
+/** Formats epoch ms as `2014-07-01T00:00:00Z` (UTC, whole seconds: docs/architecture.md, "Habits"). */
 export function formatTimestamp(ms: number): string {
   return new Date(Math.round(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -1,5 +1,5 @@
 /**
- * Forecast accuracy metrics (DESIGN.md "Scoring"). Pure. NaN actuals (gaps) are skipped.
+ * Forecast accuracy metrics (docs/architecture.md, "Scoring"). Pure. NaN actuals (gaps) are skipped.
  */
 
 /** Mean absolute error of the in-sample seasonal naive forecast at lag `season` (the MASE scale). */

@@ -46,7 +46,7 @@ export interface Model {
   readonly inAuto?: false;
 }
 
-/** An expected outcome, not an error (DESIGN.md habit 5): too little history to forecast. */
+/** An expected outcome, not an error (docs/architecture.md, "Habits"): too little history to forecast. */
 export interface InsufficientHistory {
   readonly kind: 'insufficient-history';
   /** History available, ms. */

@@ -1,5 +1,5 @@
 /**
- * The one parser for series data (DESIGN.md): CSV `timestamp,value` files and saved Prometheus
+ * The one parser for series data (docs/architecture.md, "Habits"): CSV `timestamp,value` files and saved Prometheus
  * `query_range` JSON responses, which the live Prometheus source parses with the same code.
  * Pure: takes text or bytes, returns samples or throws an invalid-input error naming the source
  * and the line (CSV) or the element (JSON).

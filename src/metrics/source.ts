@@ -2,7 +2,7 @@ import type { Series } from '../core/series.js';
 
 /**
  * Where load history comes from: a live Prometheus (or anything speaking its HTTP API), or a
- * recorded file replayed in simulated time. Narrow on purpose (DESIGN.md habit 3).
+ * recorded file replayed in simulated time. Narrow on purpose (docs/architecture.md, "Habits").
  */
 export interface MetricSource {
   /** Human-readable origin for errors and logs (never contains credentials). */

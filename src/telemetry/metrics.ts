@@ -1,6 +1,6 @@
 /**
  * The operator's Prometheus metrics (prom-client), in a registry of their own: each process (and
- * each test) builds one, so nothing is shared through module state (DESIGN.md habit 9).
+ * each test) builds one, so nothing is shared through module state (docs/architecture.md, "Habits": no module state).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
