@@ -1,5 +1,5 @@
 /**
- * `prescale forecast` as a user runs it (a child process): the CSV contract of DESIGN.md
+ * `prescale forecast` as a user runs it (a child process): the CSV contract of the README
  * ("Commands", "Series files"), and one-line errors with exit code 2 for every kind of bad input.
  */
 import { after, before, describe, test } from 'node:test';

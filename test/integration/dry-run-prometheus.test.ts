@@ -1,7 +1,8 @@
 /**
- * `prescale dry-run --prometheus` against a real Prometheus (DESIGN.md: dry-run "replays the
- * control loop over recorded metrics (a file, or a range of a live Prometheus)"; the issue: "its
- * decisions for a range equal those of a dry-run on the recording of that range").
+ * `prescale dry-run --prometheus` against a real Prometheus: dry-run replays the operator's control
+ * loop over a recording or a range of a live Prometheus (docs/architecture.md, "One control-loop
+ * pass for every use"), and its decisions for a range equal those of a dry-run on the recording of
+ * that range.
  *
  * Ten days of the UK academic backbone trace (5-minute step) are backfilled as
  * `uk_load{job="backbone"}` (plus a decoy `uk_load{job="edge"}` the query must not pick up). The

@@ -1,5 +1,5 @@
 /**
- * A real Prometheus for tests (DESIGN.md, test infrastructure): converts series to OpenMetrics,
+ * A real Prometheus for tests (docs/architecture.md, "Tests"): converts series to OpenMetrics,
  * backfills them with `promtool tsdb create-blocks-from openmetrics --max-block-duration=8760h`
  * (few big blocks: ~0.1 s instead of seconds for many 2-hour blocks), starts `prometheus` on
  * 127.0.0.1 on a free port with a config without scrape jobs and 100y retention in a temp dir,

@@ -6,7 +6,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 
-/** The minimal spec from DESIGN.md, verbatim. */
+/** The minimal spec of the README ("The PredictiveScaler spec"), in block style. */
 const MINIMAL = `apiVersion: prescale.dev/v1alpha1
 kind: PredictiveScaler
 metadata:
@@ -52,7 +52,7 @@ function okScaler(r: ScalerSpecResult) {
   return r.scaler;
 }
 
-test('the DESIGN.md minimal spec parses with every default filled in', () => {
+test('the README\'s minimal spec parses with every default filled in', () => {
   const s = okScaler(parseScaler(MINIMAL, 'web.yaml'));
   assert.equal(s.name, 'web');
   assert.equal(s.namespace, 'shop');
