@@ -106,16 +106,3 @@ export function weightedRidge(
   }
   return choleskySolve(ata, atb, p);
 }
-
-/**
- * The longest of `periods` (in steps, rounded) that has at least two whole cycles in `n`
- * points, or 0 when none has. Models fall back to shorter periods when the history is short.
- */
-export function longestUsablePeriod(periods: readonly number[], n: number): number {
-  let best = 0;
-  for (const q of periods) {
-    const p = Math.round(q);
-    if (p >= 2 && 2 * p <= n && p > best) best = p;
-  }
-  return best;
-}

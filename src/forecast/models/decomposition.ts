@@ -20,7 +20,8 @@
  */
 import type { Model, ModelContext, ModelFit } from '../types.js';
 import { selectRange } from '../median.js';
-import { finishForecast, fitHoltWinters, minOf, paramsOptions, twoLongestCycles } from './holt-winters.js';
+import { fitHoltWinters } from './holt-winters.js';
+import { finishForecast, minOf, paramsOptions, periodsWithTwoCycles, twoLongestCycles } from './shared.js';
 
 /** Cycles of the longest period used (6 weeks for a weekly cycle): older data is barely weighted. */
 const WINDOW_CYCLES = 6;
@@ -35,11 +36,6 @@ const MIN_WEIGHT_SHARE = 0.25;
 const HALF_LIFE_CYCLES = 2;
 /** Bisquare robustness: residuals beyond 6 x median |residual| get weight 0 (Cleveland et al. 1990). */
 const ROBUST_SCALE = 6;
-
-/** Periods the decomposition can estimate: at least two full cycles in `n` steps, ascending. */
-export function decomposablePeriods(periods: readonly number[], n: number): number[] {
-  return [...new Set(periods.filter((p) => Number.isInteger(p) && p >= 2 && 2 * p <= n))].sort((a, b) => a - b);
-}
 
 /** The result of decomposing y[start..n) (indices absolute, phase of step i is i mod p). */
 export interface Decomposition {
@@ -187,7 +183,7 @@ const smoothingHalfWidth = (p: number): number => Math.floor(p / 300);
  */
 export function decompose(y: Float64Array, periods: readonly number[]): Decomposition {
   const n = y.length;
-  const ps = decomposablePeriods(periods, n);
+  const ps = periodsWithTwoCycles(periods, n);
   const P = ps.length > 0 ? ps[ps.length - 1]! : 1;
   const cycles = Math.min(WINDOW_CYCLES, Math.floor(n / P));
   const start = ps.length > 0 ? n - cycles * P : Math.max(0, n - 2000);

@@ -18,7 +18,9 @@
  * (see criterionHorizons for why the one-step error alone is not enough).
  */
 import type { Model, ModelContext, ModelFit } from '../types.js';
+import { median } from '../median.js';
 import { minimizeBounded, type Bounds } from '../optimize.js';
+import { finishForecast, minOf, paramsOptions, periodsWithTwoCycles, twoLongestCycles } from './shared.js';
 
 /** Smoothing and adjustment parameters; gammas are 0 for absent cycles. */
 export interface HoltWintersParams {
@@ -83,10 +85,9 @@ const FIT_STEPS_NO_SEASON = 2000;
 
 /** The cycles Holt-Winters can use: the two longest periods with two full cycles in `n` steps. */
 export function usablePeriods(periods: readonly number[], n: number): number[] {
-  const ok = periods.filter((p) => Number.isInteger(p) && p >= 2 && 2 * p <= n);
   // The shorter cycles usually divide the longer ones (hourly within daily), whose indices
   // already carry their shape; the two longest cover most of the variance.
-  return [...new Set(ok)].sort((a, b) => a - b).slice(-2);
+  return periodsWithTwoCycles(periods, n).slice(-2);
 }
 
 /** Initial state: level at t = -1, trend, and zero-mean seasonal indices per phase (t mod p). */
@@ -124,8 +125,8 @@ function initialState(y: Float64Array, p1: number, p2: number): InitState {
   }
   const slopes: number[] = [];
   for (let i = 0; i < K; i++) for (let j = i + 1; j < K; j++) slopes.push((means[j]! - means[i]!) / (j - i));
-  const perCycle = median(slopes);
-  const intercept = median(means.map((c, k) => c - perCycle * k));
+  const perCycle = medianOr0(slopes);
+  const intercept = medianOr0(means.map((c, k) => c - perCycle * k));
   const slope = perCycle / P;
   const line = (t: number): number => intercept + slope * (t - (P - 1) / 2);
   const m = K * P;
@@ -140,12 +141,7 @@ function initialState(y: Float64Array, p1: number, p2: number): InitState {
 }
 
 /** Median of a list (0 for an empty one). */
-function median(v: number[]): number {
-  if (v.length === 0) return 0;
-  const s = [...v].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
+const medianOr0 = (v: readonly number[]): number => (v.length === 0 ? 0 : median(v));
 
 /** out[phase] = median over t of d[t] with t mod p = phase, then shifted to zero mean. */
 function phaseMedians(d: Float64Array, p: number, out: Float64Array): void {
@@ -154,7 +150,7 @@ function phaseMedians(d: Float64Array, p: number, out: Float64Array): void {
   let mean = 0;
   for (let ph = 0; ph < p; ph++) {
     for (let k = 0; k < cycles; k++) buf[k] = d[k * p + ph]!;
-    out[ph] = median(buf);
+    out[ph] = medianOr0(buf);
     mean += out[ph]! / p;
   }
   for (let ph = 0; ph < p; ph++) out[ph]! -= mean;
@@ -367,42 +363,6 @@ export function fitHoltWinters(
       return out;
     },
   };
-}
-
-/** Smallest value of y (to decide whether forecasts must stay >= 0). */
-export function minOf(y: Float64Array): number {
-  let m = Infinity;
-  for (let i = 0; i < y.length; i++) if (y[i]! < m) m = y[i]!;
-  return m;
-}
-
-/** Replaces non-finite values by `fallback` and, for never-negative history, clamps at 0. */
-export function finishForecast(out: Float64Array, nonNegative: boolean, fallback: number): Float64Array {
-  for (let i = 0; i < out.length; i++) {
-    let v = out[i]!;
-    if (!Number.isFinite(v)) v = fallback;
-    if (nonNegative && v < 0) v = 0;
-    out[i] = v;
-  }
-  return out;
-}
-
-/**
- * History a Holt-Winters-based model needs: two full cycles of the longest period initialise the
- * seasonal indices; without periods a dozen points give a level and a trend worth smoothing.
- */
-export function twoLongestCycles(ctx: ModelContext): number {
-  const P = ctx.periods.length > 0 ? Math.max(...ctx.periods) : 0;
-  return P >= 2 ? 2 * P : 12;
-}
-
-/**
- * The fitter options for a model's context: its earlier parameters as they are (`ctx.params`), or
- * as the start of a short search (`ctx.refine`), or a cold fit.
- */
-export function paramsOptions(ctx: ModelContext): Pick<HoltWintersOptions, 'fixed' | 'warmStart'> {
-  if (ctx.params === undefined) return {};
-  return ctx.refine ? { warmStart: ctx.params } : { fixed: ctx.params };
 }
 
 /**

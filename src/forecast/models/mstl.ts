@@ -34,7 +34,7 @@
  */
 import type { Model, ModelContext, ModelFit } from '../types.js';
 import { minimizeBounded, type Bounds } from '../optimize.js';
-import { finishForecast, minOf, twoLongestCycles } from './holt-winters.js';
+import { finishForecast, minOf, twoLongestCycles } from './shared.js';
 import { DAY_MS, WEEK_MS } from '../../core/duration.js';
 import { mstl } from './stl.js';
 

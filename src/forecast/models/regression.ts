@@ -26,8 +26,9 @@
  * - Clamped at 0 when the history is never negative.
  */
 import type { Model, ModelContext } from '../types.js';
-import { choleskySolve, huberWeight, longestUsablePeriod, weightedRidge } from '../linalg.js';
+import { choleskySolve, huberWeight, weightedRidge } from '../linalg.js';
 import { MAD_TO_SIGMA, mad, median } from '../median.js';
+import { longestUsablePeriod } from './shared.js';
 
 /** Tunables; the defaults are the model (they are not tuned per series). */
 export interface RegressionOptions {

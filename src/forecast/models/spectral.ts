@@ -29,8 +29,9 @@
  */
 import FFT from 'fft.js';
 import type { Model, ModelContext } from '../types.js';
-import { longestUsablePeriod, theilSen } from '../linalg.js';
+import { theilSen } from '../linalg.js';
 import { MAD_TO_SIGMA, mad, median } from '../median.js';
+import { longestUsablePeriod } from './shared.js';
 
 /** Tunables; the defaults are the model (they are not tuned per series). */
 export interface SpectralOptions {

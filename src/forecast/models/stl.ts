@@ -37,6 +37,7 @@
  * other seasonal components' current estimates removed, the whole sweep done `iterate` (2) times;
  * seasonal windows 7 + 4 i for the i-th period (11, 15, ...); the trend is the last STL's.
  */
+import { medianRange } from '../median.js';
 
 /** One STL decomposition's settings; absent ones take R's `stats::stl` defaults (see above). */
 export interface StlOptions {
@@ -511,7 +512,7 @@ function innerPass(
 function robustnessWeights(y: Float64Array, seasonal: Float64Array, trend: Float64Array, rw: Float64Array, scratch: Float64Array): void {
   const n = y.length;
   for (let i = 0; i < n; i++) scratch[i] = Math.abs(y[i]! - seasonal[i]! - trend[i]!);
-  const h = 6 * medianOf(scratch, n);
+  const h = 6 * medianRange(scratch, 0, n);
   for (let i = 0; i < n; i++) {
     const r = Math.abs(y[i]! - seasonal[i]! - trend[i]!);
     if (r <= 0.001 * h) rw[i] = 1;
@@ -520,13 +521,6 @@ function robustnessWeights(y: Float64Array, seasonal: Float64Array, trend: Float
       rw[i] = (1 - u * u) * (1 - u * u);
     } else rw[i] = 0;
   }
-}
-
-/** Median of a[0..n) (reorders a). */
-function medianOf(a: Float64Array, n: number): number {
-  const v = a.subarray(0, n);
-  v.sort();
-  return n % 2 === 1 ? v[n >> 1]! : (v[(n >> 1) - 1]! + v[n >> 1]!) / 2;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { centredMovingAverage, decompose, decomposablePeriods, decomposition } from '../../../src/forecast/models/decomposition.js';
+import { centredMovingAverage, decompose, decomposition } from '../../../src/forecast/models/decomposition.js';
+import { periodsWithTwoCycles } from '../../../src/forecast/models/shared.js';
 import { assertFiniteOfLength, ctxOf, series } from '../../support/synthetic.js';
 
 // The scenarios every model must pass (known answers, edges, speed, nyc_taxi) are in
@@ -9,8 +10,8 @@ import { assertFiniteOfLength, ctxOf, series } from '../../support/synthetic.js'
 const MIN = 60_000;
 
 test('decomposition: periods too long for the history are dropped, not used', () => {
-  assert.deepEqual(decomposablePeriods([12, 288, 2016], 1000), [12, 288]);
-  assert.deepEqual(decomposablePeriods([2016, 288, 288], 5000), [288, 2016]);
+  assert.deepEqual(periodsWithTwoCycles([12, 288, 2016], 1000), [12, 288]);
+  assert.deepEqual(periodsWithTwoCycles([2016, 288, 288], 5000), [288, 2016]);
   const y = series(1000, (i) => 10 + 5 * Math.sin((2 * Math.PI * i) / 288), { uniform: 0.1 });
   assert.deepEqual(decompose(y, [288, 2016]).periods, [288]);
   assertFiniteOfLength(decomposition().forecast(y, 24, ctxOf(5 * MIN, [288, 2016])), 24);
