@@ -28,11 +28,15 @@
  *        real cycle peaks at its period. The immediate neighbours (P -+ 1 bucket) are not used:
  *        with 24 buckets per cycle they sit at cos(2*pi/24) = 0.97 of the peak, closer than their
  *        sampling error, so noise alone would reject a real weak cycle.
+ * 5. Or, when the ACF test fails or the history is too short for it: a one-way ANOVA of the
+ *    detrended buckets by phase (phaseAnova) with p < ANOVA_ALPHA and a phase share of the variance
+ *    >= MIN_EFFECT, r_P > 0 and the local peak of (c). The verdict's reason names which test passed.
  *
- * Consequence worth knowing: the Bartlett bound is conservative for strong cycles. For a clean
- * sine observed for C cycles, r_P ~ (C-1)/C while the bound ~ 1.96/sqrt(C), so it takes about 6
- * cycles of history before even a perfect cycle is declared (6 days for daily, 6 weeks for weekly).
- * The MIN_CYCLES rule (2) only explains the obvious cases with a clearer reason.
+ * Why both: the Bartlett bound is conservative for strong cycles. For a clean sine observed for C
+ * cycles, r_P ~ (C-1)/C while the bound ~ 1.96/sqrt(C), so the ACF test alone declares even a
+ * perfect cycle only after about 6 cycles of history (6 days for daily, 6 weeks for weekly). The
+ * ANOVA has power from MIN_CYCLES cycles on, which is what finds a weekly cycle in a few weeks.
+ * The MIN_CYCLES rule of step 1 only explains the obvious cases with a clearer reason.
  */
 import { invalidInput } from '../core/errors.js';
 import { DAY_MS, HOUR_MS, WEEK_MS, formatDuration } from '../core/duration.js';

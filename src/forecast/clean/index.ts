@@ -3,8 +3,7 @@
  * (with the retry storm after them) are replaced by an expected value, so that models learn the
  * usual pattern and not the accidents. Netflix's Scryer does the same before fitting, for the same
  * reason: an outage learned as the pattern comes back as a forecast hole a week later. Pure; runs on
- * every forecast: O(n) plus small sorts (40,320 one-minute points with periods [1440, 10080]:
- * about 9-12 ms once warm, measured on a shared 2-core machine).
+ * every forecast: O(n) plus small sorts.
  *
  * Expected value of point i (model fitted on the usable points):
  *   E_i = level_i * S_short(phase) * S_long(phase)      (multiplicative, non-negative loads)

@@ -442,8 +442,8 @@ export function mstlModel(): Model {
     // as R leaves it out: STL needs more); without periods only the ETS runs, for which a dozen
     // points will do.
     minHistory: twoLongestCycles,
-    // Named only: among auto's candidates it moved the accuracy benchmark's median MASE by under
-    // 1 % and cost the control loop ~1.7x the CPU (ADR 0003 decision 11).
+    // Named only: among auto's candidates it improves the accuracy benchmark's median MASE by
+    // under 1 %, for ~1.7x the control loop's CPU (ADR 0003 decision 11).
     inAuto: false,
     fit,
     forecast: (y, h, ctx) => fit(y, h, ctx).forecast,
