@@ -15,6 +15,7 @@
  * floor at a minute does not depend on when the loop started), the floor in force from the HPA,
  * the last good data time from status.
  */
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import { PrescaleError, errorMessage, isPrescaleError } from '../core/errors.js';
 import type { Series } from '../core/series.js';
@@ -34,6 +35,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
 import { type AllowedPrefix, isAllowed, safeUrl } from './allow-list.js';
 import { EventRecorder } from './events.js';
+import { PodStartupRegistry } from './pod-startup.js';
 import { keyOf, type ScalerObject } from './informer.js';
 import { type ConditionIn, type ScalerStatus, failedConditions, gateFromStatus, loopConditions, mergeConditions, stepsOf } from './status.js';
 
@@ -52,6 +54,8 @@ export interface ControllerDeps {
   readonly defaultPrometheus?: string;
   /** What a scaler's own spec.metric.prometheus.url may name (allow-list.ts). */
   readonly allowedPrometheus: readonly AllowedPrefix[];
+  /** For watching the pods of scalers with plan.leadTime auto (without it, they are listed at each pass). */
+  readonly kubeConfig?: KubeConfig;
 }
 
 /** What the operator keeps per scaler between passes (in memory only). */
@@ -68,13 +72,26 @@ interface Entry {
 export class ScalerController {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly deps: ControllerDeps) {}
+  private readonly podStartups: PodStartupRegistry;
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.podStartups = new PodStartupRegistry(deps.kube, deps.kubeConfig, deps.clock, (key, message) => {
+      deps.metrics.errors.inc({ reason: 'PodsUnavailable' });
+      deps.logger.warn({ key }, message);
+    });
+  }
+
+  /** Stops the pod watches of plan.leadTime auto. */
+  async stop(): Promise<void> {
+    await this.podStartups.stop();
+  }
 
   /** One pass; returns when to run again (epoch ms), or undefined to wait for a change. */
   async pass(obj: ScalerObject | undefined, key: string, signal?: AbortSignal): Promise<number | undefined> {
     // 1. Gone.
     if (!obj) {
       this.entries.delete(key);
+      await this.podStartups.forget(key);
       return undefined;
     }
     const entry = this.entries.get(key) ?? { control: initialState(), seeded: false };
@@ -112,6 +129,7 @@ export class ScalerController {
       log.info({ target: target?.spec.target.name }, 'scaler deleted: target floor restored, finalizer removed');
       this.forgetMetrics(obj, target);
       this.entries.delete(keyOf(obj));
+      await this.podStartups.forget(keyOf(obj));
       return undefined;
     }
 
@@ -181,7 +199,9 @@ export class ScalerController {
       },
     };
     const previousFloor = entry.control.applied?.replicas;
-    const r = await reconcile(scaler, entry.control, { history: entry.history, actuator: watched, clock: this.deps.clock }, signal);
+    // plan.leadTime auto: the lead time learned from the target's pod start-ups (pod-startup.ts).
+    const lead = s.plan.leadTimeAuto ? await this.podStartups.sync(keyOf(obj), scaler) : await this.podStartups.forget(keyOf(obj));
+    const r = await reconcile(scaler, entry.control, { history: entry.history, actuator: watched, clock: this.deps.clock, ...(lead ? { leadTime: lead.at } : {}) }, signal);
     entry.control = r.state;
     const d = r.decision;
     const enforce = s.mode === 'Enforce';
@@ -201,6 +221,7 @@ export class ScalerController {
       ...(r.state.forecastError ? { forecastError: forecastErrorStatus(r.state.forecastError) } : {}),
       ...(d.restore ? {} : stepsOf(d.plan, now, inForce)),
       lastDecision: { time: formatTimestamp(now), floorReplicas: inForce, reason: targetReason ?? d.reason, message: d.detail },
+      ...(lead ? { leadTime: lead.status(r.state.forecastAtMs ?? now, r.state.planLeadTimeMs) } : {}),
     });
     this.recordState(obj, scaler, r.state);
     this.record(obj, scaler, { ...d, reason: targetReason ?? d.reason }, inForce, !enforce ? 'dry-run' : actuationError !== undefined ? 'failed' : !target?.last?.changed ? 'unchanged' : d.restore ? 'restored' : 'changed', entry);
@@ -230,6 +251,7 @@ export class ScalerController {
     const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
     m.maxReplicas.set(labels, scaler.spec.maxReplicas);
     if (state.lastDataMs !== undefined) m.lastData.set(labels, state.lastDataMs / 1000);
+    m.leadTime.set(labels, (state.planLeadTimeMs ?? scaler.spec.plan.leadTimeMs) / 1000);
     const e = state.forecastError;
     if (e) {
       m.forecastError.set({ ...labels, measure: 'smape' }, e.smape);
@@ -241,7 +263,7 @@ export class ScalerController {
   private forgetMetrics(obj: ScalerObject, scaler: Scaler | undefined): void {
     const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
     const m = this.deps.metrics;
-    for (const g of [m.floor, m.load, m.maxReplicas, m.lastData]) g.remove(labels);
+    for (const g of [m.floor, m.load, m.maxReplicas, m.lastData, m.leadTime]) g.remove(labels);
     for (const quantile of ['mean', ...(scaler ? [String(scaler.spec.forecast.quantile)] : [])]) m.forecastLoad.remove({ ...labels, quantile });
     for (const measure of ['smape', 'mase']) m.forecastError.remove({ ...labels, measure });
   }

@@ -52,7 +52,7 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
   const metrics = createOperatorMetrics();
   const events = new EventRecorder(kube, clock, logger, identity);
   const allowedPrometheus = o.allowedPrometheus.map((u) => allowedPrefix(u)).filter((p): p is AllowedPrefix => p !== undefined);
-  const controller = new ScalerController({ kube, clock, logger, metrics, events, allowedPrometheus, ...(o.prometheus ? { defaultPrometheus: o.prometheus } : {}) });
+  const controller = new ScalerController({ kube, kubeConfig: config, clock, logger, metrics, events, allowedPrometheus, ...(o.prometheus ? { defaultPrometheus: o.prometheus } : {}) });
   const owned = (key: string): boolean => o.shard.count === 1 || shardOf(key, o.shard.count) === o.shard.index;
   let informer: ScalerInformer | undefined;
   const queue = new WorkQueue(clock, o.concurrency, (key, signal) => controller.pass(informer!.get(key), key, signal), (key, e) => {
@@ -131,6 +131,7 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
   clearInterval(resync);
   metrics.leader.set(0);
   await informer.stop();
+  await controller.stop();
   await Promise.all([close(health), close(metricsServer)]);
   logger.info('prescale operator stopped');
   if (lost) throw new Error('leadership lost');

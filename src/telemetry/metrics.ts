@@ -30,6 +30,8 @@ export interface OperatorMetrics {
   readonly forecastError: Gauge<'namespace' | 'name' | 'measure'>;
   /** When history was last read successfully, seconds since the epoch (staleness alerts). */
   readonly lastData: Gauge<'namespace' | 'name'>;
+  /** The lead time the plan in force was built with, seconds (plan.leadTime, or learned with auto). */
+  readonly leadTime: Gauge<'namespace' | 'name'>;
 }
 
 export function createOperatorMetrics(opts: { processMetrics?: boolean } = {}): OperatorMetrics {
@@ -57,5 +59,6 @@ export function createOperatorMetrics(opts: { processMetrics?: boolean } = {}): 
     maxReplicas: new Gauge({ name: 'prescale_max_replicas', help: "The scaler's spec.maxReplicas", labelNames: ['namespace', 'name'], registers }),
     forecastError: new Gauge({ name: 'prescale_forecast_error', help: "The last day's forecast error: measure smape (percent) or mase", labelNames: ['namespace', 'name', 'measure'], registers }),
     lastData: new Gauge({ name: 'prescale_last_data_timestamp_seconds', help: 'When history was last read successfully (seconds since the epoch)', labelNames: ['namespace', 'name'], registers }),
+    leadTime: new Gauge({ name: 'prescale_lead_time_seconds', help: "The lead time of the plan in force (plan.leadTime, or learned from the target's pod start-ups with auto)", labelNames: ['namespace', 'name'], registers }),
   };
 }
