@@ -77,3 +77,49 @@ export function medianOfFinite(xs: Float64Array): number {
   for (const x of xs) if (Number.isFinite(x)) buf[c++] = x;
   return medianRange(buf, 0, c);
 }
+
+/*
+ * Small ascending arrays kept sorted as values enter and leave (a sliding neighbourhood), and
+ * their medians read off without sorting.
+ */
+
+/** Inserts v into the ascending a[0..size); returns the new size. */
+export function insertSorted(a: Float64Array, size: number, v: number): number {
+  let i = size;
+  for (; i > 0 && a[i - 1]! > v; i--) a[i] = a[i - 1]!;
+  a[i] = v;
+  return size + 1;
+}
+
+/** Index of v in a[0..size) (the last index when absent; callers pass a present value). */
+export function indexOfValue(a: Float64Array, size: number, v: number): number {
+  let i = 0;
+  while (i < size - 1 && a[i] !== v) i++;
+  return i;
+}
+
+/** Removes one occurrence of v from the ascending a[0..size); returns the new size. */
+export function removeSorted(a: Float64Array, size: number, v: number): number {
+  for (let i = indexOfValue(a, size, v); i < size - 1; i++) a[i] = a[i + 1]!;
+  return size - 1;
+}
+
+/** Replaces one occurrence of `old` in the ascending a[0..size) by v, keeping the order. */
+export function replaceSorted(a: Float64Array, size: number, old: number, v: number): void {
+  let i = indexOfValue(a, size, old);
+  for (; i + 1 < size && a[i + 1]! < v; i++) a[i] = a[i + 1]!;
+  for (; i > 0 && a[i - 1]! > v; i--) a[i] = a[i - 1]!;
+  a[i] = v;
+}
+
+/** Median of the ascending a[0..size) without the entry at `skip` (-1: none), as `median`
+ *  computes it: the middle value, or (lower + upper) / 2 of the two middle values. */
+export function medianSkipping(a: Float64Array, size: number, skip: number): number {
+  const c = skip >= 0 ? size - 1 : size;
+  const mid = c >> 1;
+  // Entry j of the list without `skip` is a[j] before it, a[j + 1] from it on.
+  const upper = a[skip >= 0 && mid >= skip ? mid + 1 : mid]!;
+  if (c % 2 === 1) return upper;
+  const lower = a[skip >= 0 && mid - 1 >= skip ? mid : mid - 1]!;
+  return (lower + upper) / 2;
+}

@@ -27,10 +27,11 @@
  *    addition to Scryer, for level shifts such as holidays). Clamped at 0 when the history is
  *    never negative.
  */
-import FFT from 'fft.js';
+import type FFT from 'fft.js';
+import { FftPlan, RecentCache, addHarmonics, phaseTable } from '../fourier.js';
 import type { Model, ModelContext } from '../types.js';
 import { theilSen } from '../linalg.js';
-import { MAD_TO_SIGMA, mad, median } from '../median.js';
+import { MAD_TO_SIGMA, indexOfValue, insertSorted, mad, median, medianSkipping, removeSorted, replaceSorted } from '../median.js';
 import { longestUsablePeriod } from './shared.js';
 
 /** Tunables; the defaults are the model (they are not tuned per series). */
@@ -64,26 +65,16 @@ export function spectral(options: Partial<SpectralOptions> = {}): Model {
   // Per model instance (not per module): the engine refits the same window size many times
   // (rolling origin), and building an FFT plan, trig tables and work buffers costs more than
   // the transform.
-  const cache = new WindowCache();
+  const cache: WindowCache = new RecentCache(4);
   return { name: 'fft', minHistory, forecast: (y, h, ctx) => forecast(y, h, ctx, opts, cache) };
 }
 
 /**
- * The FFT plan, exact-phase tables and work buffers for one window size W. The buffers are
- * reused by every call on the model instance (forecast is synchronous, so calls never overlap;
- * a fit's arrays are read before the call returns).
+ * The FFT plan (fourier.ts) and work buffers for one window size W. The buffers are reused by
+ * every call on the model instance (forecast is synchronous, so calls never overlap; a fit's
+ * arrays are read before the call returns).
  */
-class WindowTables {
-  readonly W: number;
-  readonly N: number;
-  readonly fft: FFT;
-  readonly out: number[];
-  /** phaseTable(W, W, 1), once built (see trig). */
-  private trigTable: Float64Array | null = null;
-  /** Linear resampling of the window onto N points: point j = (1 - frac) * x[at] + frac * x[at + 1]
-   *  (x[0] after the end: the window is whole cycles), at + frac = j * W / N. */
-  readonly at: Int32Array;
-  readonly frac: Float64Array;
+class WindowTables extends FftPlan {
   /** fitWindow's buffers, length W each. */
   readonly x: Float64Array;
   readonly fitted: Float64Array;
@@ -91,24 +82,10 @@ class WindowTables {
   readonly resid: Float64Array;
   readonly scratch: Float64Array;
   /** Spectrum workspaces by component layout (P, m, periods); usually just one. */
-  private readonly spectra = new Map<string, SpectrumWorkspace>();
+  private readonly spectra = new RecentCache<string, SpectrumWorkspace>(4);
 
   constructor(W: number) {
-    let N = 4;
-    while (N < W) N *= 2;
-    this.W = W;
-    this.N = N;
-    this.fft = new FFT(N);
-    this.out = this.fft.createComplexArray() as number[];
-    this.at = new Int32Array(N);
-    this.frac = new Float64Array(N);
-    const ratio = W / N;
-    for (let j = 0; j < N; j++) {
-      const pos = j * ratio;
-      const at = Math.floor(pos);
-      this.at[j] = at;
-      this.frac[j] = pos - at;
-    }
+    super(W);
     this.x = new Float64Array(W);
     this.fitted = new Float64Array(W);
     this.d = new Float64Array(W);
@@ -116,48 +93,13 @@ class WindowTables {
     this.scratch = new Float64Array(W);
   }
 
-  /** cos/sin of 2*pi*q/W, q = 0..W-1 (phaseTable(W, W, 1)): exact phases for any integer bin;
-   *  built on first use (the harmonics of P, usually all the components, have their own). */
-  trig(): Float64Array {
-    this.trigTable ??= phaseTable(this.W, this.W, 1);
-    return this.trigTable;
-  }
-
   spectrum(P: number, m: number, periods: readonly number[], alpha: number): SpectrumWorkspace {
-    const key = `${P}/${m}/${periods.join(',')}`;
-    const hit = this.spectra.get(key);
-    if (hit) return hit;
-    const s = new SpectrumWorkspace(this, P, m, periods, alpha);
-    if (this.spectra.size >= 4) this.spectra.delete(this.spectra.keys().next().value!);
-    this.spectra.set(key, s);
-    return s;
+    return this.spectra.get(`${P}/${m}/${periods.join(',')}`, () => new SpectrumWorkspace(this, P, m, periods, alpha));
   }
-}
-
-/** cos and sin of 2*pi*q/W for q = step * r, r = 0..count-1, interleaved (cos at 2r, sin at
- *  2r + 1). */
-function phaseTable(W: number, count: number, step: number): Float64Array {
-  const t = new Float64Array(2 * count);
-  for (let r = 0; r < count; r++) {
-    const q = step * r;
-    t[2 * r] = Math.cos((2 * Math.PI * q) / W);
-    t[2 * r + 1] = Math.sin((2 * Math.PI * q) / W);
-  }
-  return t;
 }
 
 /** A few recent window sizes (a rolling origin keeps W constant once the history is long). */
-class WindowCache {
-  private readonly byW = new Map<number, WindowTables>();
-  get(W: number): WindowTables {
-    const hit = this.byW.get(W);
-    if (hit) return hit;
-    const t = new WindowTables(W);
-    if (this.byW.size >= 4) this.byW.delete(this.byW.keys().next().value!);
-    this.byW.set(W, t);
-    return t;
-  }
-}
+type WindowCache = RecentCache<number, WindowTables>;
 
 /** Two whole cycles of the shortest period (one to see the shape, one to tell it from noise);
  *  without periods, 16 points to find a level and a slope. */
@@ -176,7 +118,7 @@ function forecast(y: Float64Array, h: number, ctx: ModelContext, opts: SpectralO
   const W = P > 0 ? m * P : Math.min(n, NO_PERIOD_WINDOW);
   const periods = ctx.periods.map(Math.round).filter((p) => p >= 2 && p <= (P || 0));
   const window = y.subarray(n - W);
-  const fit = fitWindow(window, P, m, periods, opts, cache.get(W));
+  const fit = fitWindow(window, P, m, periods, opts, cache.get(W, () => new WindowTables(W)));
   const slope = opts.trend ? fit.slope : 0;
   // Shortest period as the block for the level correction; without one, 1/16 of the window.
   const block = periods.length > 0 ? periods[0]! : Math.max(1, Math.floor(W / 16));
@@ -511,103 +453,4 @@ class SpectrumWorkspace {
     if (onW.length > 0) addHarmonics(d, this.tables.trig(), onW, seasonal);
     return seasonal;
   }
-}
-
-/**
- * Least-squares fits of the sinusoids with ks[i] cycles over v (length L, whole cycles, so the
- * sinusoids are orthogonal: a = 2/L * v.cos, b = 2/L * v.sin), added to `out` in the order of
- * ks. `trig` holds cos/sin of 2*pi*q/L interleaved; the phase index q = (k * t) mod L advances
- * by k per step. Two bins at a time (see addHarmonicPair); an odd last one is paired with
- * itself at amplitude 0, which adds +0 to out and so changes nothing (out's values are sums
- * that start at +0, never -0).
- */
-function addHarmonics(v: Float64Array, trig: Float64Array, ks: readonly number[], out: Float64Array): void {
-  for (let i = 0; i < ks.length; i += 2) {
-    const single = i + 1 === ks.length;
-    addHarmonicPair(v, trig, ks[i]!, single ? ks[i]! : ks[i + 1]!, single, out);
-  }
-}
-
-/**
- * The fits of bins k1 and k2 (k2 at amplitude 0 when `single`), added to out as k1's, then k2's:
- * one pass over v for the amplitudes and one over out. Each amplitude is a chain of dependent
- * additions; two bins' chains run side by side in little more than the time of one (each in
- * its own order, so the results are those of one bin at a time).
- */
-function addHarmonicPair(v: Float64Array, trig: Float64Array, k1: number, k2: number, single: boolean, out: Float64Array): void {
-  const L = v.length;
-  // Indices into the interleaved table: 2q, advancing by 2k modulo 2L.
-  const L2 = 2 * L;
-  const s1 = 2 * k1;
-  const s2 = 2 * k2;
-  let a1 = 0;
-  let b1 = 0;
-  let a2 = 0;
-  let b2 = 0;
-  for (let t = 0, q1 = 0, q2 = 0; t < L; t++) {
-    const x = v[t]!;
-    a1 += x * trig[q1]!;
-    b1 += x * trig[q1 + 1]!;
-    a2 += x * trig[q2]!;
-    b2 += x * trig[q2 + 1]!;
-    q1 += s1;
-    if (q1 >= L2) q1 -= L2;
-    q2 += s2;
-    if (q2 >= L2) q2 -= L2;
-  }
-  a1 *= 2 / L;
-  b1 *= 2 / L;
-  a2 = single ? 0 : a2 * (2 / L);
-  b2 = single ? 0 : b2 * (2 / L);
-  for (let t = 0, q1 = 0, q2 = 0; t < L; t++) {
-    let o = out[t]!;
-    o += a1 * trig[q1]! + b1 * trig[q1 + 1]!;
-    o += a2 * trig[q2]! + b2 * trig[q2 + 1]!;
-    out[t] = o;
-    q1 += s1;
-    if (q1 >= L2) q1 -= L2;
-    q2 += s2;
-    if (q2 >= L2) q2 -= L2;
-  }
-}
-
-/** Inserts v into the ascending a[0..size); returns the new size. */
-function insertSorted(a: Float64Array, size: number, v: number): number {
-  let i = size;
-  for (; i > 0 && a[i - 1]! > v; i--) a[i] = a[i - 1]!;
-  a[i] = v;
-  return size + 1;
-}
-
-/** Index of v in a[0..size) (the last index when absent; callers pass a present value). */
-function indexOfValue(a: Float64Array, size: number, v: number): number {
-  let i = 0;
-  while (i < size - 1 && a[i] !== v) i++;
-  return i;
-}
-
-/** Removes one occurrence of v from the ascending a[0..size); returns the new size. */
-function removeSorted(a: Float64Array, size: number, v: number): number {
-  for (let i = indexOfValue(a, size, v); i < size - 1; i++) a[i] = a[i + 1]!;
-  return size - 1;
-}
-
-/** Replaces one occurrence of `old` in the ascending a[0..size) by v, keeping the order. */
-function replaceSorted(a: Float64Array, size: number, old: number, v: number): void {
-  let i = indexOfValue(a, size, old);
-  for (; i + 1 < size && a[i + 1]! < v; i++) a[i] = a[i + 1]!;
-  for (; i > 0 && a[i - 1]! > v; i--) a[i] = a[i - 1]!;
-  a[i] = v;
-}
-
-/** Median of the ascending a[0..size) without the entry at `skip` (-1: none), as linalg's median
- *  computes it: the middle value, or (lower + upper) / 2 of the two middle values. */
-function medianSkipping(a: Float64Array, size: number, skip: number): number {
-  const c = skip >= 0 ? size - 1 : size;
-  const mid = c >> 1;
-  // Entry j of the list without `skip` is a[j] before it, a[j + 1] from it on.
-  const upper = a[skip >= 0 && mid >= skip ? mid + 1 : mid]!;
-  if (c % 2 === 1) return upper;
-  const lower = a[skip >= 0 && mid - 1 >= skip ? mid : mid - 1]!;
-  return (lower + upper) / 2;
 }
