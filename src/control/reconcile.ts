@@ -1,7 +1,7 @@
 /**
- * One pass of the control loop, the same for the operator, the dry-run and the backtest
- * (DESIGN.md: they call the very functions the operator calls). It reads the wall clock only
- * through the injected Clock, so a dry-run replays weeks in seconds.
+ * One pass of the control loop, the same for the operator, the dry-run and the backtest: they
+ * call the very functions the operator calls (docs/architecture.md). It reads the wall clock
+ * only through the injected Clock, so a dry-run replays weeks in seconds.
  *
  * The floor at a minute is a function of the spec, the data and that minute, never of when the
  * loop started or of what earlier passes happened to see (ADR 0005):
@@ -17,9 +17,11 @@
  * So `prescale dry-run` started at any earlier time previews the operator exactly, and an
  * operator restart never moves a floor.
  *
- *   1. Is this refit-grid point's forecast missing? Read the history (and the day's search) and forecast.
- *   2. Plan from the forecast, once per refit.
- *   3. Take the step due now; faults never lower the floor; stale data gives the floor back.
+ *   1. Is this refit-grid point's forecast missing? Read the history (and the day's search),
+ *      forecast, and build the plan from the forecast (once per refit).
+ *   2. Update the confidence gate: a forecast error above spec.safety.maxForecastError gives the
+ *      floor back until the error has stayed at or below it for spec.safety.recoverAfter.
+ *   3. Take the plan's step due now; faults never lower the floor; stale data gives the floor back.
  *   4. Apply it through the Actuator.
  *   5. Return the new state, the decision and when to run next.
  */
