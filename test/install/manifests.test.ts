@@ -39,6 +39,12 @@ const OPERATOR_NEEDS: ReadonlyArray<readonly [string, string, readonly string[],
 ];
 /** leader.ts: GET the Lease, POST it when missing, PUT to renew, take over or release; operator namespace only. */
 const LEASE_NEEDS = [['coordination.k8s.io', 'leases', ['get', 'create', 'update'], 'leader.ts']] as const;
+/**
+ * pod-startup.ts: plan.leadTime auto lists, then watches, the target's pods (label selector) in the
+ * scaler's namespace. Only there: a Role in manifests/namespaced, a ClusterRole that nothing binds
+ * cluster-wide in manifests/default (bound per namespace with a RoleBinding by the user).
+ */
+const POD_NEEDS = [['', 'pods', ['get', 'list', 'watch'], 'pod-startup.ts PodStartups']] as const;
 /** controller.ts secretValue: GET of the Secret a basicAuth.passwordSecretRef names (optional reader only). */
 const SECRET_NEEDS = [['', 'secrets', ['get'], 'controller.ts secretValue']] as const;
 
@@ -332,6 +338,7 @@ describe('manifests/default', () => {
     const kinds = defaults.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(kinds, [
       'ClusterRole/prescale-operator',
+      'ClusterRole/prescale-pod-reader',
       'ClusterRoleBinding/prescale-operator',
       'ConfigMap/prescale-dashboard',
       'CustomResourceDefinition/predictivescalers.prescale.dev',
@@ -348,6 +355,15 @@ describe('manifests/default', () => {
   });
 
   commonChecks('default', () => defaults, 'prescale-system', 'ClusterRole');
+
+  test('default: pods (leadTime auto) only through prescale-pod-reader, which no ClusterRoleBinding binds', () => {
+    assert.deepEqual(grantsOfRole(one(defaults, 'ClusterRole', 'prescale-pod-reader')), grantsOf(POD_NEEDS));
+    for (const role of all(defaults, 'ClusterRole').filter((r) => r.metadata.name !== 'prescale-pod-reader')) {
+      assert.ok(!grantsOfRole(role).some((g) => g.startsWith('core/pods')), `${role.metadata.name} grants pods`);
+    }
+    const bound = all(defaults, 'ClusterRoleBinding').map((b) => (b.roleRef as { name: string }).name);
+    assert.ok(!bound.includes('prescale-pod-reader'), 'pods are not readable cluster-wide');
+  });
 
   test('default: watches every namespace (no PRESCALE_NAMESPACES)', () => {
     assert.equal(envOf(operatorContainer(one(defaults, 'Deployment')), OPERATOR_ENV.namespace), undefined);
@@ -386,8 +402,10 @@ describe('manifests/namespaced', () => {
       'PrometheusRule/prescale-operator',
       'Role/prescale-operator',
       'Role/prescale-operator-leader-election',
+      'Role/prescale-pod-reader',
       'RoleBinding/prescale-operator',
       'RoleBinding/prescale-operator-leader-election',
+      'RoleBinding/prescale-pod-reader',
       'Service/prescale-operator',
       'ServiceAccount/prescale-operator',
       'ServiceMonitor/prescale-operator',
@@ -395,6 +413,14 @@ describe('manifests/namespaced', () => {
   });
 
   commonChecks('namespaced', () => namespaced, 'shop', 'Role');
+
+  test('namespaced: pods (leadTime auto) get/list/watch by a Role bound to the operator in shop only', () => {
+    const role = one(namespaced, 'Role', 'prescale-pod-reader');
+    assert.equal(role.metadata.namespace, 'shop');
+    assert.deepEqual(grantsOfRole(role), grantsOf(POD_NEEDS));
+    const binding = one(namespaced, 'RoleBinding', 'prescale-pod-reader');
+    assert.deepEqual([binding.metadata.namespace, (binding.roleRef as { kind: string; name: string }).name], ['shop', 'prescale-pod-reader']);
+  });
 
   test('namespaced: watches only its own namespace (PRESCALE_NAMESPACES from the pod)', () => {
     const c = operatorContainer(one(namespaced, 'Deployment'));
