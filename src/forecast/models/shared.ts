@@ -14,6 +14,14 @@ export function periodsWithTwoCycles(periods: readonly number[], n: number): num
 }
 
 /**
+ * The integer periods among `periods` with more than two whole cycles in `n` steps, ascending, each
+ * once: what MSTL decomposes (R's forecast::mstl drops a period p unless p < n / 2).
+ */
+export function periodsWithMoreThanTwoCycles(periods: readonly number[], n: number): number[] {
+  return [...new Set(periods.filter((p) => Number.isInteger(p) && p >= 2 && 2 * p < n))].sort((a, b) => a - b);
+}
+
+/**
  * The longest of `periods` (in steps, rounded) that has at least two whole cycles in `n`
  * points, or 0 when none has. Models fall back to shorter periods when the history is short.
  */
