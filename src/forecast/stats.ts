@@ -1,8 +1,13 @@
 /**
- * Small statistical functions the forecasting code needs and simple-statistics lacks. Pure.
+ * Small statistical functions the forecasting code needs: the F distribution's survival function
+ * (the seasonality test's p-values) and what it is built from. Pure, no dependency.
  */
 
-/** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; absolute error below 1e-6, ample for p-values). */
+/**
+ * ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; absolute error below 1e-6, ample for p-values). The
+ * seasonality thresholds are set on these values: another series (simple-statistics' gammaln,
+ * g = 607/128) differs from the 8th digit on.
+ */
 export function logGamma(x: number): number {
   const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61503916999185, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
