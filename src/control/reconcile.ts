@@ -5,10 +5,12 @@
  *
  * The floor at a minute is a function of the spec, the data and that minute, never of when the
  * loop started or of what earlier passes happened to see (ADR 0005):
- *   - refits sit on a grid of `forecast.refitInterval` aligned to the epoch, and each fits the
- *     history up to its own grid time, not up to the pass that runs it;
- *   - the model search sits on a daily grid: refit k reuses the search made on the history up to
- *     the day boundary before it (after a restart that search is simply run again);
+ *   - refits sit on a grid of `forecast.refitInterval` shifted by the scaler's own phase (a hash
+ *     of namespace/name, refitSchedule: thousands of scalers do not all refit at :00), and each
+ *     fits the history up to its own grid time, not up to the pass that runs it;
+ *   - the model search sits on a daily grid at one of those refits: refit k reuses the search
+ *     made on the history up to the search time before it (after a restart that search is simply
+ *     run again);
  *   - the level correction compares the recent load with the models run from just before it (not
  *     with an earlier refit's forecast, which a restarted loop would not have);
  *   - the plan is built once per refit from the start of the step block holding the refit, with
@@ -27,17 +29,18 @@
  */
 import type { Clock } from '../core/clock.js';
 import { DAY_MS, formatDuration } from '../core/duration.js';
+import { fnv1a } from '../core/hash.js';
 import { PrescaleError, errorMessage } from '../core/errors.js';
 import { meanInRange, type Series } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
-import { type Forecast, type ForecastOptions, type Selection, forecastSeries } from '../forecast/engine.js';
+import { type Forecast, type ForecastOptions, type Selection, forReuse, forecastSeries } from '../forecast/engine.js';
 import { describeLevelShift } from '../forecast/level-correction.js';
 import { type ForecastError, type ForecastLog, forecastError, logForecast } from './forecast-error.js';
 import { buildPlan, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
 import type { Actuator } from '../actuate/actuator.js';
 
-/** Model searches sit on this grid (epoch-aligned days); refits in between reuse the day's search (ADR 0003). */
+/** Model searches sit on this grid (days, at each scaler's own refit of the day); refits in between reuse the day's search (ADR 0003). */
 export const RESELECT_INTERVAL_MS = DAY_MS;
 
 export interface HistoryReader {
@@ -62,9 +65,20 @@ export interface DaySearch {
   readonly selection?: Selection;
 }
 
+/**
+ * A forecast as the loop keeps it until the next refit: without the cleaned history it was made
+ * from and the search behind it (the day's search is kept once, in `search`).
+ */
+export type HeldForecast = Omit<Forecast, 'history' | 'selection'>;
+
+const held = (f: Forecast): HeldForecast => {
+  const { history: _h, selection: _s, ...rest } = f;
+  return rest;
+};
+
 /** What the loop carries from one pass to the next (held by the caller; no hidden state). */
 export interface ControlState {
-  readonly forecast?: Forecast;
+  readonly forecast?: HeldForecast;
   /** The refit-grid time `forecast` was made for (history up to it). */
   readonly forecastAtMs?: number;
   /** The plan of `forecast`, built once per refit. */
@@ -138,13 +152,45 @@ export interface PassResult {
   readonly wakeAtMs: number;
 }
 
-/** Start of the grid interval of `periodMs` (epoch-aligned) holding tMs. */
-export const gridFloor = (tMs: number, periodMs: number): number => tMs - (((tMs % periodMs) + periodMs) % periodMs);
+/** Start of the grid interval of `periodMs` (epoch-aligned, shifted by `phaseMs`) holding tMs. */
+export const gridFloor = (tMs: number, periodMs: number, phaseMs = 0): number => tMs - ((((tMs - phaseMs) % periodMs) + periodMs) % periodMs);
+
+/**
+ * Where a scaler's refits and model searches fall. Refits sit on the grid of
+ * `forecast.refitInterval` shifted by the scaler's own phase, and the day's search on one of
+ * those refits, both chosen by a hash of namespace/name: thousands of scalers spread their refits
+ * over the interval and their searches over the day instead of all running at :00 and midnight,
+ * and a scaler's phase is the same in the operator, a dry-run and after a restart.
+ */
+export interface RefitSchedule {
+  readonly intervalMs: number;
+  /** Refits at phaseMs + k * intervalMs (epoch time); a whole number of ticks and metric steps. */
+  readonly phaseMs: number;
+  /** Model searches at searchPhaseMs + d * 1 day; a refit time when the interval divides a day. */
+  readonly searchPhaseMs: number;
+}
+
+export function refitSchedule(scaler: Scaler): RefitSchedule {
+  const s = scaler.spec;
+  const intervalMs = s.forecast.refitIntervalMs;
+  const key = `${scaler.namespace}/${scaler.name}`;
+  const unit = Math.max(s.plan.tickIntervalMs, s.metric.stepMs);
+  const phaseMs = (fnv1a(`refit:${key}`) % Math.max(1, Math.floor(intervalMs / unit))) * unit;
+  const refitsPerDay = Math.max(1, Math.floor(RESELECT_INTERVAL_MS / intervalMs));
+  const searchPhaseMs = (phaseMs + (fnv1a(`search:${key}`) % refitsPerDay) * intervalMs) % RESELECT_INTERVAL_MS;
+  return { intervalMs, phaseMs, searchPhaseMs };
+}
+
+/** The refit-grid time holding tMs: the history a floor at tMs is planned from ends there. */
+export const refitAtFor = (scaler: Scaler, tMs: number): number => {
+  const r = refitSchedule(scaler);
+  return gridFloor(tMs, r.intervalMs, r.phaseMs);
+};
 
 export async function reconcile(scaler: Scaler, state: ControlState, deps: ControlDeps, signal?: AbortSignal): Promise<PassResult> {
   const s = scaler.spec;
   const nowMs = deps.clock.now();
-  const refitAtMs = gridFloor(nowMs, s.forecast.refitIntervalMs);
+  const refitAtMs = refitAtFor(scaler, nowMs);
   let next: ControlState = state;
   let fault: string | undefined;
   let faultReason: DecisionReason = 'MetricsUnavailable';
@@ -258,7 +304,7 @@ interface RefitResult {
 /** Step 1: the day's search (when not made yet), the history up to `atMs`, the forecast and its plan. */
 async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: ControlDeps, nowMs: number, signal?: AbortSignal): Promise<RefitResult> {
   const s = scaler.spec;
-  const dayMs = gridFloor(atMs, RESELECT_INTERVAL_MS);
+  const dayMs = gridFloor(atMs, RESELECT_INTERVAL_MS, refitSchedule(scaler).searchPhaseMs);
   const opts = forecastOptions(scaler);
   let search = state.search?.dayMs === dayMs ? state.search : undefined;
   let history: Series;
@@ -267,7 +313,7 @@ async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: Co
     // then moves forward to atMs incrementally.
     if (search === undefined && dayMs !== atMs) {
       const dayHistory = await deps.history.read(dayMs, signal);
-      search = { dayMs, ...inEngine(() => selectionOf(forecastSeries(dayHistory, opts))) };
+      search = { dayMs, ...inEngine(() => selectionOf(forecastSeries(dayHistory, opts), scaler)) };
     }
     history = await deps.history.read(atMs, signal);
     // A series that stopped (its samples end well before the refit) is no data, not a forecast
@@ -293,13 +339,13 @@ async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: Co
       return { state: { ...rest, search: search ?? { dayMs }, insufficient: outcome.message } };
     }
     // At the day boundary this refit is the day's search.
-    const day = search ?? { dayMs, selection: outcome.selection };
+    const day = search ?? { dayMs, ...selectionOf(outcome, scaler) };
     const leadTimeMs = deps.leadTime?.(atMs) ?? s.plan.leadTimeMs;
     const plan = buildPlan(withLookBack(outcome, history, s.plan.scaleDownDelayMs), gridFloor(atMs, s.plan.minStepDurationMs), { ...planOptions(scaler), leadTimeMs });
     const { insufficient: _i, forecastError: _e, ...rest } = read;
     const error = forecastError(state.forecastLog, history, atMs);
     const forecastLog = logForecast(state.forecastLog, outcome, atMs, atMs + s.forecast.refitIntervalMs);
-    return { state: { ...rest, search: day, forecast: outcome, forecastAtMs: atMs, plan, planLeadTimeMs: leadTimeMs, forecastLog, ...(error ? { forecastError: error } : {}) } };
+    return { state: { ...rest, search: day, forecast: held(outcome), forecastAtMs: atMs, plan, planLeadTimeMs: leadTimeMs, forecastLog, ...(error ? { forecastError: error } : {}) } };
   } catch (e) {
     // A bug or a pathological series in the engine: hold, say so, and try again at the next refit.
     return { state: read, fault: { message: errorMessage(e), reason: 'ForecastFailed' } };
@@ -364,8 +410,8 @@ function forecastOptions(scaler: Scaler): ForecastOptions {
 }
 
 /** The selection of a search's outcome; a search that throws is reported as the engine's failure. */
-function selectionOf(outcome: ReturnType<typeof forecastSeries>): { selection?: Selection } {
-  return outcome.kind === 'forecast' ? { selection: outcome.selection } : {};
+function selectionOf(outcome: ReturnType<typeof forecastSeries>, scaler: Scaler): { selection?: Selection } {
+  return outcome.kind === 'forecast' ? { selection: forReuse(outcome.selection, [scaler.spec.forecast.quantile]) } : {};
 }
 
 /** Marks an error thrown by the engine (as opposed to the history read) inside one try block. */
@@ -399,7 +445,7 @@ function withLookBack(f: Forecast, observed: Series, delayMs: number): Series {
 const LEVEL_NOTE_MIN_PCT = 5;
 
 /** Says so when the last refit shifted the forecast's near term towards the recent load (level-correction.ts). */
-function levelNote(f: Forecast, refitAtMs: number): string {
+function levelNote(f: HeldForecast, refitAtMs: number): string {
   const shift = describeLevelShift(f.levelCorrection, f.stepMs, LEVEL_NOTE_MIN_PCT);
   return shift === undefined ? '' : `; the ${formatTimestamp(refitAtMs)} refit shifted the forecast ${shift} (fading over hours)`;
 }
@@ -408,7 +454,7 @@ function levelNote(f: Forecast, refitAtMs: number): string {
  * Says so when the forecast was kept inside what its history supports (forecast/envelope.ts): a
  * model dropped, the mean clipped, or the planning quantile capped where this step's value came from.
  */
-function envelopeNote(f: Forecast, stepLoad: number | undefined): string {
+function envelopeNote(f: HeldForecast, stepLoad: number | undefined): string {
   const e = f.envelope;
   if (!e) return '';
   const parts: string[] = [];
@@ -439,12 +485,12 @@ export function planOptions(scaler: Scaler) {
 }
 
 /** The planning quantile's values (the engine is asked for exactly one quantile). */
-function quantileValues(f: Forecast): Float64Array {
+function quantileValues(f: HeldForecast): Float64Array {
   return f.quantiles[0]?.values ?? f.mean;
 }
 
 /** The forecast value covering tMs; before the first forecast point, that point (never an observation). */
-function forecastAt(f: Forecast, tMs: number, values: Float64Array): number | undefined {
+function forecastAt(f: HeldForecast, tMs: number, values: Float64Array): number | undefined {
   const i = Math.max(0, Math.floor((tMs - f.startMs) / f.stepMs));
   return i < values.length ? values[i] : undefined;
 }

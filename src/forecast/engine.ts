@@ -150,8 +150,11 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
   const candidates = chooseCandidates(opts.model ?? 'auto', ctx, y.length);
   if ('kind' in candidates) return candidates;
 
+  const r = opts.reuse;
   const reusable =
-    opts.reuse && compatible(opts.reuse, ctx, periodsMs) && opts.reuse.models.every((name) => candidates.some((m) => m.name === name)) ? opts.reuse : undefined;
+    r && compatible(r, ctx, periodsMs) && r.models.every((name) => candidates.some((m) => m.name === name)) && (opts.quantiles ?? []).every((q) => r.quantilesKept?.includes(q) ?? true)
+      ? r
+      : undefined;
   if (reusePeriods && !reusable) {
     const { reuse: _stale, ...fresh } = opts;
     return forecastWorking(working, fresh, fine, envelope);
@@ -346,11 +349,26 @@ function compatible(sel: Selection, ctx: ModelContext, periodsMs: readonly numbe
   return sel.stepMs === ctx.stepMs && sel.periodsMs.length === periodsMs.length && sel.periodsMs.every((p, i) => p === periodsMs[i]);
 }
 
+/** Where quantile q is read off a selection's error distributions (its calibrated level). */
+const levelOf = (sel: Selection, q: number): number => sel.levels.find((l) => l.q === q)?.level ?? q;
+
+/**
+ * A selection as later refits reuse it for the quantiles `qs`: each error bucket reduced to its
+ * values at the levels those quantiles are read at, which give the very same quantile forecasts,
+ * so that a control loop holding the day's search keeps a few numbers per bucket instead of every
+ * error of the search (tens of KiB per scaler).
+ */
+export function forReuse(sel: Selection, qs: readonly number[]): Selection {
+  const levels = [...new Set(qs.map((q) => levelOf(sel, q)))].sort((a, b) => a - b);
+  const errorBuckets = sel.errorBuckets.map((d) => ({ values: Float64Array.from(levels, (l) => distributionQuantile(d, l)), cum: Float64Array.from(levels) }));
+  return { ...sel, errorBuckets, quantilesKept: [...qs] };
+}
+
 function quantileForecasts(mean: Float64Array, qs: readonly number[], sel: Selection, nonNegative: boolean): Forecast['quantiles'] {
   const sortedQs = [...qs].sort((a, b) => a - b);
   const byQ = new Map<number, Float64Array>();
   for (const q of sortedQs) {
-    const level = sel.levels.find((l) => l.q === q)?.level ?? q;
+    const level = levelOf(sel, q);
     const out = new Float64Array(mean.length);
     for (let j = 0; j < mean.length; j++) {
       const bucket = sel.errorBuckets[Math.min(sel.errorBuckets.length - 1, Math.floor(j / sel.bucketSteps))]!;

@@ -61,6 +61,11 @@ export interface Selection {
   /** Calibrated levels: quantile q of the error distribution is taken at `level` (see calibrateLevels). */
   readonly levels: ReadonlyArray<{ readonly q: number; readonly level: number }>;
   /**
+   * Set on a selection reduced for reuse (engine.ts forReuse): the only quantiles its error
+   * buckets can still answer.
+   */
+  readonly quantilesKept?: readonly number[];
+  /**
    * Fitted parameters of the chosen models that have any, by model name: a refit that reuses this
    * selection runs the models with them (a new state from the new data, no new optimisation).
    */

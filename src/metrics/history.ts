@@ -2,8 +2,10 @@
  * A scaler's load history, read incrementally: the first read fetches the whole window, later
  * reads fetch only the new tail plus a little overlap (re-fetched so late-arriving samples and
  * still-moving rate() points are corrected). Scryer's collector read incrementally for the same
- * reason: to keep load off the data source. Memory is bounded by the window: one Float64Array
- * of historyMs / stepMs values.
+ * reason: to keep load off the data source. Memory is bounded by the window: one Float32Array
+ * of historyMs / stepMs values (4 bytes a point: 158 KiB for 28 days at 1 minute). Load is kept to
+ * single precision, 7 significant digits, far finer than any forecast of it; every use of the
+ * control loop (operator, dry-run, backtest) reads through this window and so sees the same values.
  *
  * Works the same over any MetricSource, so a dry-run over a recording and over Prometheus see
  * the same history and make the same decisions.
@@ -26,7 +28,7 @@ export class HistoryWindow {
   private readonly points: number;
   private readonly overlapSteps: number;
   /** Cached window: `values[i]` is the load at `endMs - (points - 1 - i) * stepMs`. */
-  private cache: { endMs: number; values: Float64Array } | undefined;
+  private cache: { endMs: number; values: Float32Array } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -68,21 +70,22 @@ export class HistoryWindow {
     // Incremental only when the cache overlaps the new window and time did not go backwards.
     const fetchFrom = c && c.endMs <= endMs && c.endMs >= startMs ? Math.max(startMs, c.endMs - this.overlapSteps * step) : startMs;
     const tail = await this.source.fetchRange(fetchFrom, endMs, step, signal);
-    const values = new Float64Array(this.points);
+    // The window moves in place: cached points in [startMs, fetchFrom) shift down by the steps
+    // elapsed, the rest is what the tail does not cover (gaps) until the tail fills it.
+    const values = c?.values ?? new Float32Array(this.points);
     let keep = 0;
     if (c && fetchFrom > startMs) {
-      // Keep cached points in [startMs, fetchFrom); their index shifts by the steps elapsed.
       const shift = (endMs - c.endMs) / step;
       keep = (fetchFrom - startMs) / step;
-      values.set(c.values.subarray(shift, shift + keep), 0);
+      values.copyWithin(0, shift, shift + keep);
     }
-    values.fill(NaN, keep); // the rest is what the tail does not cover: gaps
+    values.fill(NaN, keep);
     const at = (tail.startMs - startMs) / step;
     for (let i = 0; i < tail.values.length; i++) {
       const k = at + i;
       if (k >= 0 && k < this.points) values[k] = tail.values[i]!;
     }
     this.cache = { endMs, values };
-    return { startMs, stepMs: step, values: values.slice() };
+    return { startMs, stepMs: step, values: Float64Array.from(values) };
   }
 }

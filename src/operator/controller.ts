@@ -22,7 +22,7 @@ import type { Series } from '../core/series.js';
 import { formatTimestamp, parseTimestampMs } from '../core/time.js';
 import { formatProblem, validateScaler, type Scaler } from '../config/scaler.js';
 import type { ForecastError } from '../control/forecast-error.js';
-import { type ControlState, gridFloor, initialState, reconcile } from '../control/reconcile.js';
+import { type ControlState, initialState, reconcile, refitAtFor } from '../control/reconcile.js';
 import type { Actuator } from '../actuate/actuator.js';
 import { DryRunActuator } from '../actuate/dry-run.js';
 import { HpaFloorActuator, originalOf, readHpa } from '../actuate/hpa-floor.js';
@@ -211,7 +211,7 @@ export class ScalerController {
     const targetReason = actuationError === undefined ? undefined : reasonOf(actuationError, 'ActuationFailed');
     const f = r.state.forecast;
     // The forecast is ready when this refit's forecast exists and the data is not stale (whatever became of the write).
-    const forecastOk = f !== undefined && r.state.forecastAtMs === gridFloor(now, s.forecast.refitIntervalMs) && !d.restore;
+    const forecastOk = f !== undefined && r.state.forecastAtMs === refitAtFor(scaler, now) && !d.restore;
     const forecastMessage = forecastOk ? `${f!.model} forecast of ${formatTimestamp(r.state.forecastAtMs!)}` : d.detail;
     const conditions = loopConditions(d, { enforce, ...(targetReason ? { targetReason } : {}), forecastOk, forecastMessage });
     await this.writeStatus(obj, conditions, {

@@ -7,6 +7,7 @@
 import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import { fnv1a } from '../core/hash.js';
 import { type Kube, paths } from '../actuate/kube.js';
 
 export interface ScalerObject {
@@ -121,10 +122,5 @@ export class ScalerInformer {
 
 /** FNV-1a (32 bit) of `namespace/name`: which shard of N owns a scaler (stable across processes and versions). */
 export function shardOf(key: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % shards;
+  return fnv1a(key) % shards;
 }

@@ -6,14 +6,14 @@
  * how late each pass started: its start minus its due time (the scheduling lag).
  */
 import type { Clock } from '../core/clock.js';
-import { shardOf } from './informer.js';
+import { fnv1a } from '../core/hash.js';
 
 /**
  * When a resync asks for `key`'s pass: its own point of the period after `nowMs` (FNV-1a of the key),
  * so that a resync of thousands of scalers is spread over the period instead of due at one instant.
  */
 export function resyncAtMs(key: string, nowMs: number, periodMs: number): number {
-  return nowMs + shardOf(key, periodMs);
+  return nowMs + (fnv1a(key) % periodMs);
 }
 
 export type Pass = (key: string, signal: AbortSignal) => Promise<number | undefined>;
