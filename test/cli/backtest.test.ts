@@ -71,11 +71,12 @@ test('exit 0 and stdout lists every model and every policy', () => {
     assert.equal(cells.length, 5, row);
     for (const c of cells) assert.ok(Number.isFinite(Number(c)), `${JSON.stringify(c)} in ${JSON.stringify(row)}`);
   }
-  // Whether, and when, the predictive policy's confidence gate would have given the floor back.
+  // Whether, and when, the predictive policy's confidence gate would have given the floor back: on
+  // this input, never (the form of a closed gate is checked in dry-run.test.ts, which closes one).
   const gate = lines.find((l) => l.trim().startsWith('confidence gate (spec.safety.maxForecastError)'));
   assert.ok(lines.includes(`report written to ${tmp.file('backtest.html')}`) && lines.includes(`figures written to ${tmp.file('backtest.json')}`), run.stdout.slice(-400));
   assert.ok(lines.some((l) => /^\s+hpa alone\s/.test(l)) && lines.some((l) => l.includes('under-capacity min')), 'the labels the dry-run summary uses');
-  assert.match(gate ?? '', /^\s+confidence gate \(spec\.safety\.maxForecastError\) +(never closed|closed \d+ of \d+ ticks \([\d.]+ %\) in \d+ intervals? \(ForecastInaccurate: the floor given back\): \S+\.\.\S+)/);
+  assert.match(gate ?? '', /^\s+confidence gate \(spec\.safety\.maxForecastError\) +never closed$/);
 });
 
 interface ScalingEntry {
