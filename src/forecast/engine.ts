@@ -30,7 +30,11 @@ const EXCLUDED_FLAG = CleanFlag.excluded;
 
 /** Less history than this cannot be forecast at all (half a day: not even a level is reliable). */
 export const MIN_HISTORY_MS = 12 * HOUR_MS;
-/** History beyond this is not used (five weeks: enough for weekly cycles and their change). */
+/**
+ * History used when the caller sets no `maxHistoryMs` (`prescale forecast` on a file, the accuracy
+ * backtest): five weeks, enough for weekly cycles and their change. A scaler passes its own
+ * `metric.history` instead (28 days by default: config/scaler-types.ts DEFAULTS.historyMs).
+ */
 export const DEFAULT_MAX_HISTORY_MS = 35 * DAY_MS;
 /** Models fit at no finer than this step; finer input is averaged (1-minute noise is not forecastable). */
 export const DEFAULT_WORKING_STEP_MS = 5 * MINUTE_MS;

@@ -169,8 +169,10 @@ function testCandidate(
 
 /**
  * One-way ANOVA of the detrended buckets grouped by phase (bucket index mod lag): does the phase
- * explain the variance? Unlike the ACF test it has power with few cycles (a weekly cycle in five
- * weeks of daily means: F(6, 28)), which matters because prescale keeps five weeks of history.
+ * explain the variance? Unlike the ACF test it has power with few cycles, which matters because
+ * the history is four or five weeks: a scaler's `metric.history` (28 days by default, DEFAULTS in
+ * config/scaler-types.ts; a weekly cycle in its daily means is F(6, 21)) or, without one, the
+ * engine's DEFAULT_MAX_HISTORY_MS (35 days: F(6, 28)).
  * `share` is the phase's share of the variance (eta squared).
  */
 function phaseAnova(x: Float64Array, lag: number): { f: number; p: number; share: number } {

@@ -4,9 +4,9 @@
  */
 
 /**
- * ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; absolute error below 1e-6, ample for p-values). The
- * seasonality thresholds are set on these values: another series (simple-statistics' gammaln,
- * g = 607/128) differs from the 8th digit on.
+ * ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; absolute error below 1e-6, ample for p-values).
+ * simple-statistics' gammaln is another Lanczos series (g = 607/128) whose values differ from
+ * these in the 8th digit, which would move the seasonality test's p-values.
  */
 export function logGamma(x: number): number {
   const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61503916999185, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];

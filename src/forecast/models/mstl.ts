@@ -40,8 +40,9 @@ import { mstl } from './stl.js';
 
 
 /**
- * History used, steps: ten weeks at 5 minutes. The engine keeps 35 days; this bounds the cost on
- * longer inputs (the decomposition and each likelihood evaluation are linear in it).
+ * History used, steps: ten weeks at 5 minutes. The engine passes a scaler's `metric.history` (28
+ * days by default) or, without one, 35 days (engine.ts DEFAULT_MAX_HISTORY_MS); this bounds the
+ * cost on longer inputs (the decomposition and each likelihood evaluation are linear in it).
  */
 const MAX_HISTORY_STEPS = 20_160;
 
