@@ -39,6 +39,20 @@ export const huberWeight = (r: number, c: number): number => {
 };
 
 /**
+ * Completes the normal equations of a ridge fit in place: fills the upper triangle of the p x p
+ * `ata` from its lower one, and adds penalty_j on the diagonal and penalty_j * prior_j to `atb`.
+ */
+export function addRidgePenalty(ata: Float64Array, atb: Float64Array, p: number, penalty: ArrayLike<number>, prior: ArrayLike<number>): void {
+  if (ata.length !== p * p || atb.length !== p) throw new RangeError(`addRidgePenalty: a ${p} x ${p} system takes ${p * p} and ${p} entries, not ${ata.length} and ${atb.length}`);
+  // Every index below has i, j < p: in range of the sizes just checked.
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < i; j++) ata[j * p + i] = ata[i * p + j]!;
+    ata[i * p + i] = ata[i * p + i]! + penalty[i]!;
+    atb[i] = atb[i]! + penalty[i]! * prior[i]!;
+  }
+}
+
+/**
  * Solves A x = b for a symmetric positive definite p x p matrix A (row-major) by Cholesky.
  * Returns null when A is not positive definite (numerically). A and b are not modified.
  */
@@ -86,6 +100,7 @@ export function weightedRidge(
   penalty: ArrayLike<number>,
   prior: ArrayLike<number>,
 ): Float64Array | null {
+  // ata is p x p and atb has p entries, and every index below has i, j < p: all in range.
   const ata = new Float64Array(p * p);
   const atb = new Float64Array(p);
   for (let r = 0; r < rows; r++) {
@@ -95,14 +110,10 @@ export function weightedRidge(
     const wy = wr * y[r]!;
     for (let i = 0; i < p; i++) {
       const wxi = wr * x[o + i]!;
-      atb[i] += x[o + i]! * wy;
-      for (let j = 0; j <= i; j++) ata[i * p + j] += wxi * x[o + j]!;
+      atb[i] = atb[i]! + x[o + i]! * wy;
+      for (let j = 0; j <= i; j++) ata[i * p + j] = ata[i * p + j]! + wxi * x[o + j]!;
     }
   }
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j < i; j++) ata[j * p + i] = ata[i * p + j]!;
-    ata[i * p + i] += penalty[i]!;
-    atb[i] += penalty[i]! * prior[i]!;
-  }
+  addRidgePenalty(ata, atb, p, penalty, prior);
   return choleskySolve(ata, atb, p);
 }

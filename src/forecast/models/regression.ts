@@ -26,7 +26,7 @@
  * - Clamped at 0 when the history is never negative.
  */
 import type { Model, ModelContext } from '../types.js';
-import { choleskySolve, huberWeight, weightedRidge } from '../linalg.js';
+import { addRidgePenalty, choleskySolve, huberWeight, weightedRidge } from '../linalg.js';
 import { MAD_TO_SIGMA, mad, median } from '../median.js';
 import { longestUsablePeriod } from './shared.js';
 
@@ -289,7 +289,7 @@ function residuals(ws: Workspace, beta: Float64Array): void {
   if (j < p) {
     const c = columns[j]!;
     const b = beta[j]!;
-    for (let r = 0; r < rows; r++) fitted[r] += c[r]! * b;
+    for (let r = 0; r < rows; r++) fitted[r] = fitted[r]! + c[r]! * b;
   }
   for (let r = 0; r < rows; r++) resid[r] = target[r]! - fitted[r]!;
 }
@@ -322,11 +322,7 @@ function solveRidge(ws: Workspace, unweighted: boolean, zeroWeight: boolean): Fl
   for (let r = 0; r < ws.rows; r++) sw += ws.weight[r]!;
   ata[0] = sw;
   if (unweighted) setPenalty(ws);
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j < i; j++) ata[j * p + i] = ata[i * p + j]!;
-    ata[i * p + i] += penalty[i]!;
-    atb[i] += penalty[i]! * prior[i]!;
-  }
+  addRidgePenalty(ata, atb, p, penalty, prior);
   return choleskySolve(ata, atb, p);
 }
 

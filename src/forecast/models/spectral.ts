@@ -442,8 +442,12 @@ class SpectrumWorkspace {
     }
     if (onP.length > 0) {
       // Mean cycle (W = m * P).
-      profile.fill(0);
-      for (let o = 0; o < W; o += P) for (let tau = 0; tau < P; tau++) profile[tau] += d[o + tau]! / m;
+      // Phase tau sums its m points in window order, from 0.
+      for (let tau = 0; tau < P; tau++) {
+        let s = 0;
+        for (let o = 0; o < W; o += P) s += d[o + tau]! / m;
+        profile[tau] = s;
+      }
       shape.fill(0);
       addHarmonics(profile, this.trigP, onP, shape);
       for (let o = 0; o < W; o += P) seasonal.set(shape, o);
