@@ -17,6 +17,7 @@ import { mstlModel } from '../../../src/forecast/models/mstl.js';
 import { regression } from '../../../src/forecast/models/regression.js';
 import { seasonalNaive } from '../../../src/forecast/models/seasonal-naive.js';
 import { spectral } from '../../../src/forecast/models/spectral.js';
+import { MODEL_NAMES, allModels } from '../../../src/forecast/registry.js';
 import type { Model, ModelContext } from '../../../src/forecast/types.js';
 import {
   assertFiniteOfLength,
@@ -481,3 +482,10 @@ for (const row of contracts) {
     });
   });
 }
+
+test('the registry builds one model per name of MODEL_NAMES, in that order, each answering to its name', () => {
+  assert.deepEqual(
+    allModels().map((m) => m.name),
+    [...MODEL_NAMES],
+  );
+});
