@@ -1,4 +1,4 @@
-import { DEFAULT_HPA_BEHAVIOR } from '../config/scaler-types.js';
+import { DEFAULT_HPA_BEHAVIOR, HPA_RULE_LIMITS, type HpaPolicy, type HpaScalingRules as ResolvedRules } from '../config/scaler-types.js';
 import { invalidInput } from '../core/errors.js';
 import type { Series } from '../core/series.js';
 import { clampInt, replicasFor } from '../plan/capacity.js';
@@ -20,17 +20,11 @@ import { Deployment } from './pods.js';
  * kept for the longest policy period of either direction rather than replaced per direction.
  */
 
-export interface HpaScalingPolicy {
-  readonly type: 'Pods' | 'Percent';
-  readonly value: number;
-  readonly periodSeconds: number;
-}
-
-export interface HpaScalingRules {
-  readonly stabilizationWindowSeconds?: number;
-  readonly selectPolicy?: 'Max' | 'Min' | 'Disabled';
-  readonly policies?: readonly HpaScalingPolicy[];
-}
+/**
+ * Scaling rules as an HPA spec may give them (config/scaler-types.ts HpaScalingRules, each field
+ * optional): an absent field takes DEFAULT_HPA_BEHAVIOR's.
+ */
+export type HpaScalingRules = Partial<ResolvedRules>;
 
 export interface HpaBehavior {
   readonly scaleUp?: HpaScalingRules;
@@ -78,29 +72,28 @@ export interface HpaDecision {
 
 interface Rules {
   readonly windowMs: number;
-  readonly select: 'Max' | 'Min' | 'Disabled';
-  readonly policies: readonly HpaScalingPolicy[];
+  readonly select: ResolvedRules['selectPolicy'];
+  readonly policies: readonly HpaPolicy[];
 }
 
 /**
- * Kubernetes' defaults (GenerateHPAScaleUpRules / GenerateHPAScaleDownRules and the controller's
- * 300 s --horizontal-pod-autoscaler-downscale-stabilization), the ones the spec fills in.
+ * The rules of one direction with the defaults filled in (Kubernetes' defaults, DEFAULT_HPA_BEHAVIOR:
+ * GenerateHPAScaleUpRules / GenerateHPAScaleDownRules and the controller's 300 s
+ * --horizontal-pod-autoscaler-downscale-stabilization), checked against the API's limits.
  */
-const DEFAULT_SCALE_UP: Required<HpaScalingRules> = DEFAULT_HPA_BEHAVIOR.scaleUp;
-const DEFAULT_SCALE_DOWN: Required<HpaScalingRules> = DEFAULT_HPA_BEHAVIOR.scaleDown;
-
-function resolveRules(given: HpaScalingRules | undefined, dflt: Required<HpaScalingRules>, what: string): Rules {
+function resolveRules(given: HpaScalingRules | undefined, dflt: ResolvedRules, what: string): Rules {
   const r = {
     windowMs: (given?.stabilizationWindowSeconds ?? dflt.stabilizationWindowSeconds) * 1000,
     select: given?.selectPolicy ?? dflt.selectPolicy,
     policies: given?.policies ?? dflt.policies,
   };
-  if (!(r.windowMs >= 0 && r.windowMs <= 3_600_000)) throw invalidInput(`behavior.${what}.stabilizationWindowSeconds must be in [0, 3600]`);
+  const { maxStabilizationSeconds, maxPeriodSeconds } = HPA_RULE_LIMITS;
+  if (!(r.windowMs >= 0 && r.windowMs <= maxStabilizationSeconds * 1000)) throw invalidInput(`behavior.${what}.stabilizationWindowSeconds must be in [0, ${maxStabilizationSeconds}]`);
   if (r.policies.length === 0 && r.select !== 'Disabled') throw invalidInput(`behavior.${what}.policies must not be empty`);
   for (const p of r.policies) {
     if (!(Number.isInteger(p.value) && p.value > 0)) throw invalidInput(`behavior.${what}.policies: value must be an integer > 0 (got ${p.value})`);
-    if (!(Number.isInteger(p.periodSeconds) && p.periodSeconds > 0 && p.periodSeconds <= 1800)) {
-      throw invalidInput(`behavior.${what}.policies: periodSeconds must be in (0, 1800] (got ${p.periodSeconds})`);
+    if (!(Number.isInteger(p.periodSeconds) && p.periodSeconds > 0 && p.periodSeconds <= maxPeriodSeconds)) {
+      throw invalidInput(`behavior.${what}.policies: periodSeconds must be in (0, ${maxPeriodSeconds}] (got ${p.periodSeconds})`);
     }
   }
   return r;
@@ -129,8 +122,8 @@ export class HpaController {
     if (!(spec.targetPerPod > 0 && Number.isFinite(spec.targetPerPod))) throw invalidInput(`hpa target per pod must be > 0`);
     this.spec = spec;
     this.tolerance = spec.tolerance ?? 0.1;
-    this.up = resolveRules(spec.behavior?.scaleUp, DEFAULT_SCALE_UP, 'scaleUp');
-    this.down = resolveRules(spec.behavior?.scaleDown, DEFAULT_SCALE_DOWN, 'scaleDown');
+    this.up = resolveRules(spec.behavior?.scaleUp, DEFAULT_HPA_BEHAVIOR.scaleUp, 'scaleUp');
+    this.down = resolveRules(spec.behavior?.scaleDown, DEFAULT_HPA_BEHAVIOR.scaleDown, 'scaleDown');
     this.keepRecsMs = Math.max(this.up.windowMs, this.down.windowMs);
     const longest = (r: Rules): number => Math.max(0, ...r.policies.map((p) => p.periodSeconds * 1000));
     this.keepEventsMs = Math.max(longest(this.up), longest(this.down));

@@ -7,6 +7,7 @@ import { MapReader } from './fields.js';
 import type { PathSeg } from './problems.js';
 import {
   DEFAULT_HPA_BEHAVIOR,
+  HPA_RULE_LIMITS,
   POLICY_TYPES,
   SELECT_POLICIES,
   type HpaBehavior,
@@ -14,10 +15,6 @@ import {
   type HpaScalingRules,
   type HpaSimSpec,
 } from './scaler-types.js';
-
-/** Kubernetes API validation limits for HPA scaling rules (autoscaling/v2). */
-const MAX_STABILIZATION_SECONDS = 3600;
-const MAX_PERIOD_SECONDS = 1800;
 
 /** Reads `spec.hpa` (absent: all defaults). `leadTimeMs` is the startupDelay default. */
 export function readHpaSim(spec: MapReader, leadTimeMs: number): HpaSimSpec {
@@ -40,7 +37,7 @@ function readRules(behavior: MapReader, key: 'scaleUp' | 'scaleDown', defaults: 
   if (rules === undefined) return defaults;
   const stabilizationWindowSeconds = rules.number(
     'stabilizationWindowSeconds',
-    { integer: true, min: 0, max: MAX_STABILIZATION_SECONDS },
+    { integer: true, min: 0, max: HPA_RULE_LIMITS.maxStabilizationSeconds },
     defaults.stabilizationWindowSeconds,
   );
   const selectPolicy = rules.enumOf('selectPolicy', SELECT_POLICIES, defaults.selectPolicy);
@@ -59,6 +56,6 @@ function readPolicy(rules: MapReader, path: PathSeg[], item: unknown): HpaPolicy
   return {
     type: p.enumOf('type', POLICY_TYPES),
     value: p.number('value', { integer: true, min: 1 }),
-    periodSeconds: p.number('periodSeconds', { integer: true, min: 1, max: MAX_PERIOD_SECONDS }),
+    periodSeconds: p.number('periodSeconds', { integer: true, min: 1, max: HPA_RULE_LIMITS.maxPeriodSeconds }),
   };
 }

@@ -238,6 +238,14 @@ export const TARGET_API_VERSION: Readonly<Record<TargetKind, string>> = {
   StatefulSet: 'apps/v1',
 };
 
+/** Kubernetes API validation limits for HPA scaling rules (autoscaling/v2). */
+export const HPA_RULE_LIMITS = {
+  /** stabilizationWindowSeconds is in [0, 3600]. */
+  maxStabilizationSeconds: 3600,
+  /** A policy's periodSeconds is in (0, 1800]. */
+  maxPeriodSeconds: 1800,
+} as const;
+
 /**
  * autoscaling/v2 default behaviour (Kubernetes docs, "Horizontal Pod Autoscaling", section
  * "Default Behavior"): scale up by max(+4 pods, +100%) per 15 s with no stabilization; scale down
