@@ -70,7 +70,7 @@ export function settingsOf(scaler: Scaler, range: ReplayRange): Array<[string, s
     ['quantile', `p${Math.round(s.forecast.quantile * 100)}`],
     ['per replica', String(s.capacity.perReplica)],
     ['min / max replicas', `${s.minReplicas} / ${s.maxReplicas}`],
-    ['lead time', formatDuration(s.plan.leadTimeMs)],
+    ['lead time', s.plan.leadTimeAuto ? `auto (${formatDuration(s.plan.leadTimeMs)} without --lead-times)` : formatDuration(s.plan.leadTimeMs)],
     ['pod start-up', formatDuration(s.hpa.startupDelayMs)],
     ['horizon', formatDuration(s.forecast.horizonMs)],
     ['refit every', formatDuration(s.forecast.refitIntervalMs)],

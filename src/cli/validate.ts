@@ -9,6 +9,6 @@ export async function runValidate(path: string, name: string | undefined, stdout
     `${path}: ${scaler.namespace}/${scaler.name} is valid: ${s.mode} on ${s.target.kind}/${s.target.name}, ` +
       `replicas ${s.minReplicas}..${s.maxReplicas}, ${s.capacity.perReplica} per replica, ` +
       `model ${s.forecast.model} p${Math.round(s.forecast.quantile * 100)} over ${formatDuration(s.forecast.horizonMs)}, ` +
-      `lead time ${formatDuration(s.plan.leadTimeMs)}\n`,
+      `lead time ${s.plan.leadTimeAuto ? `auto (learned from the target's pods; ${formatDuration(s.plan.leadTimeMs)} until 5 start-ups are seen)` : formatDuration(s.plan.leadTimeMs)}\n`,
   );
 }
