@@ -245,7 +245,7 @@ export function planSubseries(k: number, span: number, degree: number, jump: num
   }
   const weights = new Float64Array(total);
   for (let e = 0; e < m; e++) {
-    const w = weights.subarray(from[e]!, from[e]! + count[e]!);
+    const w = weights.subarray(from[e], from[e]! + count[e]!);
     if (!equivalentWeights(k, span, degree, at[e]!, left[e]!, left[e]! + count[e]! - 1, w)) {
       // Every weight 0 (not possible without robustness weights; kept for completeness):
       // the value itself, or for an extension the nearest smoothed value's weights.

@@ -6,7 +6,7 @@
 import type { ModelContext } from '../types.js';
 
 /** Whether a period of `p` steps can be estimated from `n` steps: at least two whole cycles. */
-export const hasTwoCycles = (p: number, n: number): boolean => p >= 2 && 2 * p <= n;
+const hasTwoCycles = (p: number, n: number): boolean => p >= 2 && 2 * p <= n;
 
 /** The integer periods among `periods` with two whole cycles in `n` steps, ascending, each once. */
 export function periodsWithTwoCycles(periods: readonly number[], n: number): number[] {

@@ -38,7 +38,7 @@
  * seasonal windows 7 + 4 i for the i-th period (11, 15, ...); the trend is the last STL's.
  */
 import { medianRange } from '../median.js';
-import { type SubseriesPlan, applyPlan, loessAt, loessSmooth, movingAverage, planSubseries, tricube } from './loess.js';
+import { type SubseriesPlan, applyPlan, loessAt, loessSmooth, movingAverage, planSubseries } from './loess.js';
 import { periodsWithMoreThanTwoCycles } from './shared.js';
 
 /** One STL decomposition's settings; absent ones take R's `stats::stl` defaults (see above). */
