@@ -64,7 +64,7 @@ export function loessAt(
 }
 
 /** Loess's tricube weight of a point at distance r from the centre of a window of half-width h (R's cut-offs). */
-export function tricube(r: number, h: number): number {
+function tricube(r: number, h: number): number {
   if (r > 0.999 * h) return 0;
   if (r <= 0.001 * h) return 1;
   const u = r / h;
