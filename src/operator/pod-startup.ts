@@ -105,6 +105,8 @@ export class PodStartups {
         this.lw = new ListWatch<KubernetesObject>(path, new Watch(this.config), (async () => this.list()) as never, false, this.selector);
         for (const verb of ['add', 'update'] as const) this.lw.on(verb, (o: KubernetesObject) => this.ingest([o as PodLike]));
         this.lw.on('error', (err: unknown) => void this.restart(err));
+        // (Re)connected: a failure reported before is over (a new one is reported again).
+        this.lw.on('connect', () => (this.problem = undefined));
         await this.lw.start().catch(async (e: unknown) => {
           // Not listed: the next pass starts afresh.
           await this.drop();
