@@ -46,7 +46,6 @@ const SAMPLE_MS = 10_000;
 const NAMESPACES = 10;
 const METRIC = 'soak_load';
 const ANNOTATION = 'prescale.dev/original-min-replicas';
-const SCALERS = ['prescale.dev/v1alpha1', 'predictivescalers'] as const;
 const HPAS = ['autoscaling/v2', 'horizontalpodautoscalers'] as const;
 /** Each scaler's Prometheus timeout; a slow answer is late either within it or past it. */
 const PROM_TIMEOUT_MS = 10_000;

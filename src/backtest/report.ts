@@ -95,7 +95,7 @@ function settingsHtml(settings: ReportData['settings']): string {
 /** Load (or any) series divided by `perReplica`, as replicas. */
 function inReplicas(s: ReportSeries, perReplica: number): ReportSeries {
   const k = perReplica > 0 ? perReplica : 1;
-  return { startMs: s.startMs, stepMs: s.stepMs, values: Float64Array.from(s.values as ArrayLike<number>, (v) => v / k) };
+  return { startMs: s.startMs, stepMs: s.stepMs, values: Float64Array.from(s.values, (v) => v / k) };
 }
 
 interface Span { readonly fromMs: number; readonly toMs: number }

@@ -8,11 +8,61 @@ import { errorMessage, isPrescaleError } from '../core/errors.js';
 import { durationFlag, parseModel, parseQuantiles } from './args.js';
 import { systemClock } from '../core/clock.js';
 import { LOG_LEVELS } from '../telemetry/log-levels.js';
+import type { RawOperatorFlags } from '../operator/options.js';
 
 // Each command's modules (the forecast engine, axios, yaml, pino, the Kubernetes client) are
 // imported when that command runs, so `--help`, `--version` and usage errors start in the time of
 // commander alone.
 const logger = async (opts: { level?: string } = {}) => (await import('../telemetry/logger.js')).createLogger(opts);
+
+// What commander hands each action: the options declared for the command, named in camelCase,
+// with their defaults and after their parsers (commander's own typings leave them untyped).
+interface ForecastFlags {
+  input: string;
+  horizon: number;
+  step?: number;
+  model: string;
+  quantiles: number[];
+  output?: string;
+  levelCorrection: boolean;
+}
+interface ValidateFlags {
+  file: string;
+  name?: string;
+}
+interface ReplayFlags {
+  file: string;
+  name?: string;
+  from?: string;
+  to?: string;
+  report?: string;
+  leadTimes?: string;
+}
+interface DryRunFlags extends ReplayFlags {
+  input?: string;
+  prometheus?: string;
+  decisions?: string;
+  logLevel: string;
+}
+interface BacktestFlags extends ReplayFlags {
+  input: string[];
+  json?: string;
+}
+interface RecordFlags {
+  prometheus: string;
+  query: string;
+  from: string;
+  to: string;
+  step: string;
+  output: string;
+  format: 'csv' | 'json';
+  header: string[];
+  timeout?: string;
+}
+interface RestoreFlags {
+  kubeconfig?: string;
+  namespace: string[];
+}
 
 export function buildProgram(): Command {
   const program = new Command('prescale')
@@ -32,7 +82,7 @@ export function buildProgram(): Command {
     .option('--quantiles <list>', 'quantile columns to write', (v) => parseQuantiles(v), [0.5, 0.9])
     .option('--output <file>', 'write here instead of stdout (written whole or not at all)')
     .option('--no-level-correction', 'keep the near term at the model\'s level even when the last 30 minutes of load are far off it')
-    .action(async (o) => {
+    .action(async (o: ForecastFlags) => {
       const { runForecast } = await import('./forecast.js');
       await runForecast(
         { input: o.input, horizonMs: o.horizon, stepMs: o.step, model: o.model, quantiles: o.quantiles, output: o.output, levelCorrection: o.levelCorrection },
@@ -45,7 +95,7 @@ export function buildProgram(): Command {
     .description('check a PredictiveScaler spec and print every problem with its field path and line')
     .requiredOption('-f, --file <scaler.yaml>', 'the spec')
     .option('--name <name>', 'which PredictiveScaler, when the file holds several')
-    .action(async (o) => {
+    .action(async (o: ValidateFlags) => {
       const { runValidate } = await import('./validate.js');
       await runValidate(o.file, o.name, process.stdout, process.stderr);
     });
@@ -63,7 +113,7 @@ export function buildProgram(): Command {
     .option('--report <file.html>', 'a self-contained HTML report')
     .option('--lead-times <file|duration>', 'plan.leadTime auto: recorded pod start-ups (CSV timestamp,seconds) or a fixed lead time')
     .addOption(new Option('--log-level <level>', 'info logs floor changes, debug every decision').choices(LOG_LEVELS).default('info'))
-    .action(async (o) => {
+    .action(async (o: DryRunFlags) => {
       const [{ runDryRun }, { progressIntervalFromEnv }] = await Promise.all([import('./dry-run.js'), import('./progress.js')]);
       const progressIntervalMs = progressIntervalFromEnv(process.env);
       await runDryRun({ file: o.file, name: o.name, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report, progressIntervalMs, leadTimes: o.leadTimes }, await logger({ level: o.logLevel }), process.stdout);
@@ -80,7 +130,7 @@ export function buildProgram(): Command {
     .option('--json <file>', 'all figures as JSON')
     .option('--report <file.html>', 'a self-contained HTML report')
     .option('--lead-times <file|duration>', 'plan.leadTime auto: recorded pod start-ups (CSV timestamp,seconds) or a fixed lead time')
-    .action(async (o) => {
+    .action(async (o: BacktestFlags) => {
       const [{ runBacktest }, { progressIntervalFromEnv }] = await Promise.all([import('./backtest.js'), import('./progress.js')]);
       const progressIntervalMs = progressIntervalFromEnv(process.env);
       await runBacktest({ file: o.file, name: o.name, inputs: o.input, from: o.from, to: o.to, json: o.json, report: o.report, progressIntervalMs, leadTimes: o.leadTimes }, process.stdout, process.stderr);
@@ -98,7 +148,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'csv or json (a query_range response)').choices(['csv', 'json']).default('csv'))
     .option('--header <name: value>', 'extra request header, repeatable (e.g. "X-Scope-OrgID: tenant-a")', (v: string, acc: string[]) => [...acc, v], [])
     .option('--timeout <duration>', 'deadline of each request for the whole answer, up to 1h; one past it is retried, up to 4 times (default: 30s)')
-    .action(async (o) => {
+    .action(async (o: RecordFlags) => {
       const { runRecord } = await import('./record.js');
       const r = await runRecord({ prometheus: o.prometheus, query: o.query, from: o.from, to: o.to, step: o.step, output: o.output, format: o.format, headers: o.header, timeout: o.timeout }, { clock: systemClock, logger: await logger() });
       process.stderr.write(`prescale: recorded ${r.present} of ${r.points} points to ${r.output}\n`);
@@ -118,7 +168,7 @@ export function buildProgram(): Command {
     .option('--concurrency <n>', 'scalers reconciled in parallel [env PRESCALE_CONCURRENCY; default 4]')
     .option('--shard <i/n>', 'handle only the scalers whose namespace/name hash falls in shard i of n, with a lease of its own [env PRESCALE_SHARD; default 0/1]')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} [env PRESCALE_LOG_LEVEL; default info]`)
-    .action(async (o) => {
+    .action(async (o: RawOperatorFlags) => {
       const { runOperatorCommand } = await import('./operator.js');
       await runOperatorCommand({
         kubeconfig: o.kubeconfig,
@@ -140,7 +190,7 @@ export function buildProgram(): Command {
     .description("put back the original minReplicas of every HPA prescale changed (uninstalling)")
     .option('--kubeconfig <file>', 'kubeconfig to use [env KUBECONFIG; default: the in-cluster service account]')
     .option('--namespace <ns>', 'only this namespace; repeatable (default: all)', (v: string, acc: string[]) => [...acc, v], [])
-    .action(async (o) => {
+    .action(async (o: RestoreFlags) => {
       const { runRestoreCommand } = await import('./operator.js');
       await runRestoreCommand({ kubeconfig: o.kubeconfig, namespace: o.namespace }, process.stdout);
     });

@@ -15,6 +15,8 @@ export function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  // Objects returned above: what is left (number, boolean, bigint, symbol, function) String() names.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
   return `${typeof v} ${String(v)}`;
 }
 
@@ -189,7 +191,7 @@ export class MapReader {
       this.problems.add(this.at(key), `expected a list, got ${typeName(v)}`);
       return undefined;
     }
-    return v;
+    return v as unknown[];
   }
 }
 

@@ -2,7 +2,7 @@
  * The nested parts of a PredictiveScaler spec that need more than one line each:
  * `spec.metric.prometheus` and `spec.forecast.excludedWindows`. Pure.
  */
-import { MapReader, isMapping, typeName } from './fields.js';
+import { MapReader, isMapping } from './fields.js';
 import { DEFAULTS, type BasicAuth, type ExcludedWindow, type PrometheusSpec, type SecretKeyRef } from './scaler-types.js';
 
 const PROMETHEUS_KEYS = ['url', 'headers', 'bearerTokenFile', 'basicAuth', 'caFile', 'timeout'] as const;

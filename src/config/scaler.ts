@@ -110,7 +110,7 @@ function offsetOf(doc: Document.Parsed, path: readonly PathSeg[]): number | unde
 }
 
 function keyValue(key: unknown): unknown {
-  return typeof key === 'object' && key !== null && 'value' in key ? (key as { value: unknown }).value : key;
+  return typeof key === 'object' && key !== null && 'value' in key ? key.value : key;
 }
 
 /** `FILE:LINE: path: message` (line and path left out when unknown), one per problem. */

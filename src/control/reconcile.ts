@@ -364,7 +364,7 @@ export function withGate(state: ControlState, safety: Scaler['spec']['safety'], 
   const e = state.forecastError;
   const judged = e !== undefined && e.mase !== undefined && state.forecastLog !== undefined && e.points * state.forecastLog.stepMs >= GATE_MIN_JUDGED_MS;
   if (!judged) return state;
-  const over = e.mase! > safety.maxForecastError;
+  const over = e.mase > safety.maxForecastError;
   const gate = state.gate;
   if (!gate) return over ? { ...state, gate: { sinceMs: nowMs } } : state;
   if (over) return gate.clearSinceMs === undefined ? state : { ...state, gate: { sinceMs: gate.sinceMs } };

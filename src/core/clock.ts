@@ -11,6 +11,8 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
+      // An aborted sleep rejects with the signal's reason, as node:timers/promises does.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- see above
       if (signal?.aborted) return reject(signal.reason);
       const t = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
@@ -18,6 +20,7 @@ export const systemClock: Clock = {
       }, ms);
       const onAbort = (): void => {
         clearTimeout(t);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- as above
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });

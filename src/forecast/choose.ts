@@ -20,7 +20,7 @@ export function bestMembers(forecasts: ReadonlyArray<ReadonlyArray<Float64Array 
     const members = ranked.slice(0, k).map((r) => r.i);
     const combined = origins.map((_, o) => {
       const parts = members.map((m) => forecasts[m]![o]);
-      return parts.every((p) => p !== undefined) ? combine(parts as Float64Array[]) : undefined;
+      return parts.every((p) => p !== undefined) ? combine(parts) : undefined;
     });
     const mae = originMae(combined, origins, truth, hEval, skip);
     if (mae < best.mae) best = { members, mae };

@@ -142,7 +142,7 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
   const detected = opts.seasonalitiesMs
     ? opts.seasonalitiesMs.filter((p) => p * 2 <= spanMs)
     : reusePeriods
-      ? opts.reuse!.periodsMs.filter((p) => p * 2 <= spanMs)
+      ? opts.reuse.periodsMs.filter((p) => p * 2 <= spanMs)
       : detectSeasonality(working.values, working.stepMs).periodsMs;
   const periods = periodsInSteps(detected, working.stepMs).filter((p) => p >= 2);
   const periodsMs = periods.map((p) => p * working.stepMs);

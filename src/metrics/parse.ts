@@ -343,6 +343,9 @@ export function parsePromMatrix(json: unknown, source: string): PromSeries[] {
   const body = json as { status?: unknown; data?: { resultType?: unknown; result?: unknown }; error?: unknown };
   if (typeof body !== 'object' || body === null) throw invalidInput(`${source}: response is not a JSON object`);
   if (body.status !== 'success') {
+    // Prometheus sends `error` as a string; anything else is shown as String() shows it, never
+    // serialised (it could echo a request header).
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     throw invalidInput(`${source}: response status is ${JSON.stringify(body.status)}${body.error ? `: ${String(body.error)}` : ''}`);
   }
   const data = body.data;

@@ -300,7 +300,7 @@ export class PrometheusSource implements MetricSource {
       : kind === 'forbidden' ? `access denied (HTTP ${res.status}): ${error}; check the bearer token, basic auth or tenant header`
       : kind === 'invalid-input' ? `HTTP ${res.status} from ${this.baseUrl}/api/v1/query_range (is the URL or path prefix right?): ${error}`
       : `HTTP ${res.status}: ${error}`;
-    const retryAfter = res.headers['retry-after'];
+    const retryAfter: unknown = res.headers['retry-after'];
     throw new AttemptFailure(
       new PrescaleError(kind, this.creds.redact(`${d}: ${what}`)),
       retryable,

@@ -62,7 +62,7 @@ export function toRegular(samples: SampleColumns, source: string, stepMs?: numbe
   }
   const start = startMs ?? timesMs[0]!;
   // Samples already on the grid, one per point: the values are the series (a copy, no averaging).
-  if (start === timesMs[0] && timesMs.length >= 2 && timesMs[1]! - timesMs[0]! === step && values instanceof Float64Array && isRegular(timesMs)) {
+  if (start === timesMs[0] && timesMs.length >= 2 && timesMs[1]! - timesMs[0] === step && values instanceof Float64Array && isRegular(timesMs)) {
     return { startMs: start, stepMs: step, values: values.slice() };
   }
   const last = timesMs[timesMs.length - 1]!;

@@ -212,7 +212,7 @@ export class ScalerController {
     const f = r.state.forecast;
     // The forecast is ready when this refit's forecast exists and the data is not stale (whatever became of the write).
     const forecastOk = f !== undefined && r.state.forecastAtMs === refitAtFor(scaler, now) && !d.restore;
-    const forecastMessage = forecastOk ? `${f!.model} forecast of ${formatTimestamp(r.state.forecastAtMs!)}` : d.detail;
+    const forecastMessage = forecastOk ? `${f.model} forecast of ${formatTimestamp(r.state.forecastAtMs)}` : d.detail;
     const conditions = loopConditions(d, { enforce, ...(targetReason ? { targetReason } : {}), forecastOk, forecastMessage });
     await this.writeStatus(obj, conditions, {
       ...(f ? { model: f.model } : {}),

@@ -97,7 +97,7 @@ export class WorkQueue {
   private async runOne(key: string): Promise<void> {
     // Yield first, so `run` records this pass as running before it can end: a pass that threw
     // synchronously would otherwise run `finally` before `running.set` and hold its key forever.
-    await undefined;
+    await Promise.resolve();
     try {
       const nextAt = await this.pass(key, this.stopping.signal);
       if (nextAt !== undefined && !this.stopping.signal.aborted) this.add(key, nextAt);

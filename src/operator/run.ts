@@ -54,8 +54,8 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
   const allowedPrometheus = o.allowedPrometheus.map((u) => allowedPrefix(u)).filter((p): p is AllowedPrefix => p !== undefined);
   const controller = new ScalerController({ kube, kubeConfig: config, clock, logger, metrics, events, allowedPrometheus, ...(o.prometheus ? { defaultPrometheus: o.prometheus } : {}) });
   const owned = (key: string): boolean => o.shard.count === 1 || shardOf(key, o.shard.count) === o.shard.index;
-  let informer: ScalerInformer | undefined;
-  const queue = new WorkQueue(clock, o.concurrency, (key, signal) => controller.pass(informer!.get(key), key, signal), (key, e) => {
+  // The queue runs passes only once started (after the informer below exists).
+  const queue = new WorkQueue(clock, o.concurrency, (key, signal) => controller.pass(informer.get(key), key, signal), (key, e) => {
     metrics.errors.inc({ reason: 'Unexpected' });
     logger.error({ key, err: errorMessage(e) }, 'reconcile pass failed');
     queue.add(key, clock.now() + 60_000);
@@ -63,7 +63,7 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
   // Only what needs a pass: a new object, a new generation (spec), a deletion. The operator's own
   // status and finalizer writes change neither, so they do not wake it again.
   const seen = new Map<string, string>();
-  informer = new ScalerInformer(config, kube, clock, o.namespaces, {
+  const informer = new ScalerInformer(config, kube, clock, o.namespaces, {
     onChange: (key, obj) => {
       if (!owned(key)) return;
       const signature = obj ? `${obj.metadata.uid ?? ''}|${obj.metadata.generation ?? ''}|${obj.metadata.deletionTimestamp ?? ''}` : undefined;
@@ -82,7 +82,7 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
 
   const health = await listen(o.healthAddr, (path) => {
     if (path === '/healthz') return elector && !elector.healthy() ? [500, 'leader lease not renewed\n'] : [200, 'ok\n'];
-    if (path === '/readyz') return informer!.synced ? [200, 'ok\n'] : [503, 'informer not synced\n'];
+    if (path === '/readyz') return informer.synced ? [200, 'ok\n'] : [503, 'informer not synced\n'];
     return undefined;
   });
   const metricsServer = await listen(o.metricsAddr, async (path) => (path === '/metrics' ? [200, await metrics.registry.metrics(), metrics.registry.contentType] : undefined));
@@ -92,13 +92,13 @@ export async function runOperator(o: OperatorOptions, deps: OperatorDeps): Promi
   const startWork = (): void => {
     metrics.leader.set(1);
     queue.start();
-    for (const key of informer!.keys()) if (owned(key)) queue.add(key);
+    for (const key of informer.keys()) if (owned(key)) queue.add(key);
   };
   // Each key at its own point of the period, not all at once: thousands of passes due at one
   // instant would each start late by the time the ones before them take.
   const resync = setInterval(() => {
     const now = clock.now();
-    for (const key of informer!.keys()) if (owned(key)) queue.add(key, resyncAtMs(key, now, RESYNC_MS));
+    for (const key of informer.keys()) if (owned(key)) queue.add(key, resyncAtMs(key, now, RESYNC_MS));
   }, RESYNC_MS);
 
   let lost = false;

@@ -313,9 +313,18 @@ export function fitHoltWinters(
   const ar = opts.ar ?? true;
   const bounds: Bounds[] = [UNIT, UNIT, PHI];
   const x0 = [0.2, 0.01, 0.9];
-  if (hasG1) (bounds.push(UNIT), x0.push(0.1));
-  if (hasG2) (bounds.push(UNIT), x0.push(0.1));
-  if (ar) (bounds.push(LAMBDA), x0.push(0.5));
+  if (hasG1) {
+    bounds.push(UNIT);
+    x0.push(0.1);
+  }
+  if (hasG2) {
+    bounds.push(UNIT);
+    x0.push(0.1);
+  }
+  if (ar) {
+    bounds.push(LAMBDA);
+    x0.push(0.5);
+  }
   const fits = (x: readonly number[] | undefined): x is readonly number[] => x !== undefined && x.length === x0.length;
   const warm = fits(opts.warmStart) ? opts.warmStart : undefined;
   const decode = (x: Float64Array): HoltWintersParams => {
@@ -326,7 +335,7 @@ export function fitHoltWinters(
       phi: x[2]!,
       gamma1: hasG1 ? x[k++]! : 0,
       gamma2: hasG2 ? x[k++]! : 0,
-      lambda: ar ? x[k++]! : 0,
+      lambda: ar ? x[k]! : 0,
     };
   };
   const res = fits(opts.fixed)

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS } from '../../../src/core/duration.js';
 import type { Series } from '../../../src/core/series.js';
 import { coverage, mae } from '../../../src/forecast/accuracy.js';
-import { type ForecastOptions, forecastSeries, toWorkingResolution } from '../../../src/forecast/engine.js';
+import { forecastSeries, toWorkingResolution } from '../../../src/forecast/engine.js';
 import { onGrid } from '../../../src/forecast/grid.js';
 import { seasonalNaive } from '../../../src/forecast/models/seasonal-naive.js';
 

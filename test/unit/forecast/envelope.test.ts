@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/duration.js';
+import { DAY_MS, MINUTE_MS } from '../../../src/core/duration.js';
 import type { Series } from '../../../src/core/series.js';
 import { type Forecast, forecastSeries } from '../../../src/forecast/engine.js';
 import { envelopeOf, excess } from '../../../src/forecast/envelope.js';

@@ -39,7 +39,6 @@ async function withServer(fn: (api: FakeApiServer) => Promise<void>, opts: Param
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyJson = any;
 
 interface Reply {
