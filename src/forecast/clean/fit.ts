@@ -4,7 +4,7 @@
  */
 import { medianRange } from '../median.js';
 import { type Binning, type Fit, type Setup, PROFILE_SHORT_CYCLES, compose, gatherBin, phaseOf, profileWindows } from './setup.js';
-import type { Run } from './types.js';
+import type { Points, Run } from './types.js';
 
 /** Window, in cycles of the longest period, for its profile (4 weeks). */
 export const PROFILE_LONG_CYCLES = 4;
@@ -18,11 +18,12 @@ export const MIN_BLOCK_COVERAGE = 0.25;
  * it the level is the median of the raw values per block (whole cycles, so still unbiased). It may
  * be f.season: it is only read while fitting the level, before the season is refitted.
  */
-export function fit(values: Float64Array, usable: Uint8Array, segments: Run[], s: Setup, prior: Float64Array | undefined, f: Fit): void {
+export function fit(pts: Points, segments: Run[], s: Setup, prior: Float64Array | undefined, f: Fit): void {
+  const { values } = pts;
   const n = values.length;
   const { level, season, expected } = f;
-  fitLevel(values, usable, makeBlocks(segments, s.block), s, prior, level);
-  fitSeason(values, usable, level, s, season);
+  fitLevel(pts, makeBlocks(segments, s.block), s, prior, level);
+  fitSeason(pts, level, s, season);
   if (s.mult) for (let i = 0; i < n; i++) expected[i] = level[i]! * season[i]!;
   else for (let i = 0; i < n; i++) expected[i] = level[i]! + season[i]!;
 }
@@ -57,13 +58,14 @@ interface Anchor {
 }
 
 /** Level per point into `level` (see index.ts); NaN everywhere when no block is valid. */
-function fitLevel(values: Float64Array, usable: Uint8Array, blocks: Block[], s: Setup, prior: Float64Array | undefined, level: Float64Array): void {
+function fitLevel(pts: Points, blocks: Block[], s: Setup, prior: Float64Array | undefined, level: Float64Array): void {
+  const { values } = pts;
   const n = values.length;
   const scratch = s.grouped;
   // Valid block medians at their centres, in index order.
   const anchors: Anchor[] = [];
   for (const b of blocks) {
-    const c = blockValues(values, usable, b, prior, s.mult, scratch);
+    const c = blockValues(pts, b, prior, s.mult, scratch);
     if (c === 0 || c < MIN_BLOCK_COVERAGE * (b.to - b.from)) continue;
     anchors.push({ centre: (b.from + b.to - 1) / 2, median: medianRange(scratch, 0, c), segment: b.segment });
   }
@@ -98,7 +100,8 @@ function fitLevel(values: Float64Array, usable: Uint8Array, blocks: Block[], s: 
 }
 
 /** The usable values of block b, deseasonalised with `prior` when given, into `out`; returns how many. */
-function blockValues(values: Float64Array, usable: Uint8Array, b: Block, prior: Float64Array | undefined, mult: boolean, out: Float64Array): number {
+function blockValues(pts: Points, b: Block, prior: Float64Array | undefined, mult: boolean, out: Float64Array): number {
+  const { values, usable } = pts;
   let c = 0;
   if (prior === undefined) {
     for (let i = b.from; i < b.to; i++) if (usable[i]) out[c++] = values[i]!;
@@ -126,14 +129,15 @@ export function deseasonalise(y: number, season: number, mult: boolean): number 
 }
 
 /** Seasonal factor (mult, neutral 1) or term (add, neutral 0) per point, into `season`. */
-function fitSeason(values: Float64Array, usable: Uint8Array, level: Float64Array, s: Setup, season: Float64Array): void {
+function fitSeason(pts: Points, level: Float64Array, s: Setup, season: Float64Array): void {
+  const { values } = pts;
   const n = values.length;
   const neutral = s.mult ? 1 : 0;
   if (s.short === 0) {
     season.fill(neutral);
     return;
   }
-  relativeTo(values, usable, level, undefined, s);
+  relativeTo(pts, level, undefined, s);
   for (const [from, to] of profileWindows(n, PROFILE_SHORT_CYCLES * s.short)) {
     const profile = phaseMedians(from, to, s.shortPhases, neutral, s);
     let phase = phaseOf(s.shortPhases, from);
@@ -145,7 +149,7 @@ function fitSeason(values: Float64Array, usable: Uint8Array, level: Float64Array
   if (s.long === 0) return;
   // Relative to level and S_short, taken before any long profile is applied: a long window only
   // reads and updates its own points.
-  relativeTo(values, usable, level, season, s);
+  relativeTo(pts, level, season, s);
   for (const [from, to] of profileWindows(n, PROFILE_LONG_CYCLES * s.long)) {
     const bins = phaseMedians(from, to, s.longBins, neutral, s);
     const profile = binsToPhases(bins, s.longBins.steps, s.long);
@@ -162,7 +166,8 @@ function fitSeason(values: Float64Array, usable: Uint8Array, level: Float64Array
  * `season` is given): the ratio (mult; NaN when the base is not positive) or the difference
  * (add). NaN for points that are not usable.
  */
-function relativeTo(values: Float64Array, usable: Uint8Array, level: Float64Array, season: Float64Array | undefined, s: Setup): void {
+function relativeTo(pts: Points, level: Float64Array, season: Float64Array | undefined, s: Setup): void {
+  const { values, usable } = pts;
   const x = s.x;
   for (let i = 0; i < values.length; i++) {
     if (!usable[i]) {

@@ -60,7 +60,7 @@ import { DEFAULT_MAX_OUTAGE_MS, DEFAULT_STORM_MS, findOutages } from './outages.
 import { flagOutliers } from './outliers.js';
 import { fitScale, madScaleOnDemand } from './scale.js';
 import { type LazyFit, fitArrays, fitSetup, onFirstUse } from './setup.js';
-import { CleanFlag, type CleanContext, type CleanOptions, type CleanResult, type Run, type TimeWindow } from './types.js';
+import { CleanFlag, type CleanContext, type CleanOptions, type CleanResult, type Points, type Run, type TimeWindow } from './types.js';
 
 export { CleanFlag, type CleanContext, type CleanOptions, type CleanResult, type TimeWindow } from './types.js';
 export { PROFILE_LONG_CYCLES } from './fit.js';
@@ -85,22 +85,23 @@ export function cleanSeries(values: Float64Array, ctx: CleanContext, opts: Clean
       if (flags[i] === CleanFlag.kept) usable[i] = 1;
     }
   }
-  const setup = fitSetup(values, usable, ctx, anyNegative);
+  const pts: Points = { values, usable, flags };
+  const setup = fitSetup(pts, ctx, anyNegative);
   if (setup === undefined) return finish(values, flags, new Float64Array(n), anyNegative, []);
 
   // Pass 1: fit on everything usable, find outages and level shifts. The band and the scale are
   // needed only where a point is far below its level (see isLow), a few points per series: they
   // are computed on demand (for every point at once with the additive model, which tests all).
   const f = fitArrays(n);
-  fit(values, usable, [[0, n]], setup, undefined, f);
+  fit(pts, [[0, n]], setup, undefined, f);
   const lazy: LazyFit = {
     seasonLo: bandEdge(f, setup, false, setup.mult),
     seasonHi: bandEdge(f, setup, true, true),
-    scale: setup.mult ? madScaleOnDemand(values, usable, f, setup) : onFirstUse(() => fitScale(values, usable, f, setup, false)),
+    scale: setup.mult ? madScaleOnDemand(pts, f, setup) : onFirstUse(() => fitScale(pts, f, setup, false)),
   };
   const maxOutage = Math.max(1, Math.round((opts.maxOutageMs ?? DEFAULT_MAX_OUTAGE_MS) / ctx.stepMs));
   const storm = Math.max(1, Math.round((opts.stormMs ?? DEFAULT_STORM_MS) / ctx.stepMs));
-  const shifts = findOutages(values, usable, flags, f, lazy, setup, maxOutage, storm);
+  const shifts = findOutages(pts, f, lazy, setup, { maxOutage, storm });
 
   // Pass 2: refit without the outages, the level split at level shifts (deseasonalised with the
   // first pass's season, refitted into the same arrays); flag outliers; fill. Without periods the
@@ -112,8 +113,8 @@ export function cleanSeries(values: Float64Array, ctx: CleanContext, opts: Clean
     usable[i] = 0;
     outages++;
   }
-  if (setup.short > 0 || outages > 0 || shifts.length > 0) fit(values, usable, segmentsAround(n, shifts), setup, f.season, f);
-  flagOutliers(values, usable, flags, f, fitScale(values, usable, f, setup, true), setup);
+  if (setup.short > 0 || outages > 0 || shifts.length > 0) fit(pts, segmentsAround(n, shifts), setup, f.season, f);
+  flagOutliers(pts, f, fitScale(pts, f, setup, true), setup);
   const toWindow = ([a, b]: Run): TimeWindow => ({ fromMs: ctx.startMs + a * ctx.stepMs, toMs: ctx.startMs + b * ctx.stepMs });
   return finish(values, flags, f.expected, anyNegative, shifts.map(toWindow));
 }

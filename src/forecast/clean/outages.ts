@@ -5,7 +5,7 @@ import { MIN_BLOCK_COVERAGE, deseasonalise } from './fit.js';
 import { isLevelShift } from './level-shifts.js';
 import { OUTLIER_Z } from './outliers.js';
 import { type Fit, type LazyFit, type Setup, compose } from './setup.js';
-import { CleanFlag, type Run } from './types.js';
+import { CleanFlag, type Points, type Run } from './types.js';
 
 /** Drop below this share of the expected value to count as "far below" (an outage). */
 export const LOW_FRACTION = 0.5;
@@ -29,20 +29,18 @@ export const DEFAULT_MAX_OUTAGE_MS = DAY_MS;
 
 export const DEFAULT_STORM_MS = HOUR_MS;
 
+/** How long a drop may last and still be an outage, and how long its retry storm, in steps. */
+export interface OutageLimits {
+  readonly maxOutage: number;
+  readonly storm: number;
+}
+
 /**
- * Rule 3: flags outages and their retry storms in `flags` (usable points only), and returns the
- * runs that lasted longer than `maxOutage` steps (level shifts, kept).
+ * Rule 3: flags outages and their retry storms in `pts.flags` (usable points only), and returns
+ * the runs that lasted longer than `maxOutage` steps (level shifts, kept).
  */
-export function findOutages(
-  values: Float64Array,
-  usable: Uint8Array,
-  flags: Uint8Array,
-  f: Fit,
-  lazy: LazyFit,
-  s: Setup,
-  maxOutage: number,
-  storm: number,
-): Run[] {
+export function findOutages(pts: Points, f: Fit, lazy: LazyFit, s: Setup, { maxOutage, storm }: OutageLimits): Run[] {
+  const { values, usable, flags } = pts;
   const n = values.length;
   const shifts: Run[] = [];
   const scratch = new Float64Array(s.block);
@@ -60,7 +58,7 @@ export function findOutages(
       i = a + 1;
       continue;
     }
-    const ref = referenceLevel(values, usable, flags, f, a, s, scratch);
+    const ref = referenceLevel(pts, f, a, s, scratch);
     let last = a;
     let misses = 0;
     for (let j = a + 1; j < n; j++) {
@@ -117,15 +115,8 @@ function isHigh(y: number, e: number, scale: number, mult: boolean): boolean {
  * The level just before index a: median of the deseasonalised usable values of the block before
  * it (not yet flagged). Falls back to the fitted level at a when there is too little history.
  */
-function referenceLevel(
-  values: Float64Array,
-  usable: Uint8Array,
-  flags: Uint8Array,
-  f: Fit,
-  a: number,
-  s: Setup,
-  scratch: Float64Array,
-): number {
+function referenceLevel(pts: Points, f: Fit, a: number, s: Setup, scratch: Float64Array): number {
+  const { values, usable, flags } = pts;
   let c = 0;
   for (let i = Math.max(0, a - s.block); i < a; i++) {
     if (!usable[i] || flags[i] !== CleanFlag.kept) continue;

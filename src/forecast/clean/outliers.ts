@@ -1,7 +1,7 @@
 /** Rule 4 of the cleaning (index.ts): outliers, far from the expected band. */
 import { bandEdge, hasNaN } from './extremes.js';
 import { type Fit, type Setup, compose } from './setup.js';
-import { CleanFlag } from './types.js';
+import { CleanFlag, type Points } from './types.js';
 
 /** Residuals beyond this many robust scales are outliers (~1 in 1.7 million for Gaussian noise). */
 export const OUTLIER_Z = 5;
@@ -14,7 +14,8 @@ export const OUTLIER_Z = 5;
  * inputs): the sliding extremes skip some NaN, so the band need not hold the expected value, and
  * every point is measured against it.
  */
-export function flagOutliers(values: Float64Array, usable: Uint8Array, flags: Uint8Array, f: Fit, scale: Float64Array, s: Setup): void {
+export function flagOutliers(pts: Points, f: Fit, scale: Float64Array, s: Setup): void {
+  const { values, usable, flags } = pts;
   const { level, expected } = f;
   const everywhere = hasNaN(f.season);
   const seasonLo = bandEdge(f, s, false, true);

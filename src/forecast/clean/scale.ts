@@ -2,6 +2,7 @@
  * The robust residual scales of the cleaning: what counts as far from the expected value.
  */
 import { MAD_TO_SIGMA, medianOfFinite, medianRange, selectRange } from '../median.js';
+import type { Points } from './types.js';
 import { type Fit, type Setup, PROFILE_SHORT_CYCLES, SCALE_FLOOR, gatherBin, phaseOf, profileWindows } from './setup.js';
 
 /** A scale bin needs this many residuals, else it takes the typical bin's spread. */
@@ -27,8 +28,9 @@ const Q90_TO_SD = 1.6449;
  */
 
 /** The scale of every point, into f.scale: MAD-based, or with `q90` for outliers. */
-export function fitScale(values: Float64Array, usable: Uint8Array, f: Fit, s: Setup, q90: boolean): Float64Array {
-  const x = residuals(values, usable, f, s, s.x);
+export function fitScale(pts: Points, f: Fit, s: Setup, q90: boolean): Float64Array {
+  const { values } = pts;
+  const x = residuals(pts, f, s, s.x);
   const { period, steps, count } = s.scaleBins;
   for (const [from, to] of profileWindows(values.length, scaleSpan(s))) {
     const mads = new Float64Array(count);
@@ -53,7 +55,8 @@ export function fitScale(values: Float64Array, usable: Uint8Array, f: Fit, s: Se
  * The outage scale of point i, each bin's spread computed on its first use: isLow asks only at
  * points far below their expected value, a few bins' worth per series.
  */
-export function madScaleOnDemand(values: Float64Array, usable: Uint8Array, f: Fit, s: Setup): (i: number) => number {
+export function madScaleOnDemand(pts: Points, f: Fit, s: Setup): (i: number) => number {
+  const { values } = pts;
   const n = values.length;
   const span = scaleSpan(s);
   const windows = profileWindows(n, span);
@@ -64,7 +67,7 @@ export function madScaleOnDemand(values: Float64Array, usable: Uint8Array, f: Fi
   const typical: Array<number | undefined> = [];
   const madOf = (w: number, b: number): number => {
     if (!known[w]![b]) {
-      x ??= residuals(values, usable, f, s, new Float64Array(n));
+      x ??= residuals(pts, f, s, new Float64Array(n));
       mads[w]![b] = binSpread(x, windows[w]![0], windows[w]![1], b, s, false)[0];
       known[w]![b] = 1;
     }
@@ -83,7 +86,8 @@ export function madScaleOnDemand(values: Float64Array, usable: Uint8Array, f: Fi
 const scaleSpan = (s: Setup): number => PROFILE_SHORT_CYCLES * (s.short > 0 ? s.short : s.block);
 
 /** Residuals for the scales, into x: (y - E) / level (mult) or y - E (add); NaN where not usable. */
-function residuals(values: Float64Array, usable: Uint8Array, f: Fit, s: Setup, x: Float64Array): Float64Array {
+function residuals(pts: Points, f: Fit, s: Setup, x: Float64Array): Float64Array {
+  const { values, usable } = pts;
   const { expected, level } = f;
   for (let i = 0; i < values.length; i++) {
     if (!usable[i]) x[i] = NaN;

@@ -5,7 +5,7 @@
  */
 import { DAY_MS, HOUR_MS } from '../../core/duration.js';
 import { medianRange } from '../median.js';
-import type { CleanContext, Run } from './types.js';
+import type { CleanContext, Points, Run } from './types.js';
 
 /** The robust scale is at least this share of the local level, and of the series' median. */
 export const SCALE_FLOOR = 0.01;
@@ -109,7 +109,8 @@ export function fitArrays(n: number): Fit {
   return { level: array(), season: array(), expected: array(), scale: array() };
 }
 
-export function fitSetup(values: Float64Array, usable: Uint8Array, ctx: CleanContext, anyNegative: boolean): Setup | undefined {
+export function fitSetup(pts: Points, ctx: CleanContext, anyNegative: boolean): Setup | undefined {
+  const { values, usable } = pts;
   const n = values.length;
   // The present values, for their median, in what becomes a scratch buffer.
   const grouped = new Float64Array(n);

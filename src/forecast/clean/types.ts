@@ -40,3 +40,10 @@ export interface CleanResult {
 
 /** [from, to) index range. */
 export type Run = [number, number];
+
+/** The series being cleaned: its values, which of them are usable for fitting, and each point's CleanFlag. */
+export interface Points {
+  readonly values: Float64Array;
+  readonly usable: Uint8Array;
+  readonly flags: Uint8Array;
+}
