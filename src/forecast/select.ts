@@ -108,7 +108,7 @@ export function select(candidates: readonly Model[], y: Float64Array, opts: Sear
   const scaleFloor = Math.max(meanAbs(y) * 0.05, Number.EPSILON);
   const periodsMs = ctx.periods.map((p) => p * ctx.stepMs);
 
-  if (origins.length === 0) return fallbackSelection(compared, y, ctx, h, scaleFloor, periodsMs);
+  if (origins.length === 0) return fallbackSelection(compared, y, ctx, h, scaleFloor);
 
   // forecasts[m][o] = model m's forecast of hEval steps from origin o.
   const evaluated = compared.map((m) => atOrigins(m, y, ctx, origins, hEval));
@@ -117,7 +117,7 @@ export function select(candidates: readonly Model[], y: Float64Array, opts: Sear
 
   const best = bestMembers(forecasts, origins, truth, hEval);
   // No observation at any origin (a long gap at the end): nothing to compare, as if too short.
-  if (best === undefined) return fallbackSelection(compared, y, ctx, h, scaleFloor, periodsMs);
+  if (best === undefined) return fallbackSelection(compared, y, ctx, h, scaleFloor);
   const chosen = best.members.map((i) => compared[i]!);
   const errors = originErrors(truth, opts.fine, hEval, scaleFloor);
   // At the search's own origins the winner's errors are flattered by its having been chosen on
@@ -248,12 +248,13 @@ export function paramsOf(models: readonly Model[], fits: ReadonlyArray<{ readonl
  * Too short (or too empty) to evaluate out of sample: prefer the richest model that can run, and
  * take the error distribution from the in-sample seasonal-naive differences (wide, but honest).
  */
-function fallbackSelection(candidates: readonly Model[], y: Float64Array, ctx: ModelContext, h: number, scaleFloor: number, periodsMs: number[]): Selection {
+function fallbackSelection(candidates: readonly Model[], y: Float64Array, ctx: ModelContext, h: number, scaleFloor: number): Selection {
   const model = preferredFallback(candidates);
   const lag = ctx.periods[0] ?? 1;
   const errs: number[] = [];
   for (let i = lag; i < y.length; i++) errs.push((y[i]! - y[i - lag]!) / Math.max(Math.abs(y[i - lag]!), scaleFloor));
   const dist = weightedDistribution(errs, errs.map(() => 1));
+  const periodsMs = ctx.periods.map((p) => p * ctx.stepMs);
   return { models: [model.name], stepMs: ctx.stepMs, periodsMs, errorBuckets: [dist], errorScale: 1, bucketSteps: h, scaleFloor, scores: [], levels: [], params: {} };
 }
 
