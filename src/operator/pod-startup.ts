@@ -2,16 +2,16 @@
  * Pod start-up times of a scaler's target, for `plan.leadTime: auto` (the estimator is pure:
  * src/plan/lead-time.ts). The target's pods are found through the selector its scale subresource
  * reports (`status.selector`): the Deployment's or StatefulSet's own, or, for an HPA, the one of
- * its scaleTargetRef. They are listed and then watched (client-node's ListWatch with that label
- * selector, restarted with backoff when it stops), so a pod that started and went between two
- * passes still counts. A pod's start-up is its creation to its `Ready` condition turning True; a
+ * its scaleTargetRef. They are listed and then watched with that label selector (resumed from the
+ * last resourceVersion, relisted after 410 Gone, restarted with backoff after a failure), so a pod
+ * that started and went between two passes still counts. A pod's start-up is its creation to its `Ready` condition turning True; a
  * pod whose containers restarted is left out (its Ready time is that of a later start).
  *
  * Memory: at most KEEP start-ups per scaler (the estimator looks at the last 20). After an
  * operator restart the start-ups of the pods that still exist come back from the list; those of
  * pods deleted before it are gone.
  */
-import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
+import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import { errorMessage, PrescaleError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
@@ -71,45 +71,54 @@ export async function targetSelector(kube: Kube, scaler: Scaler): Promise<string
   return selector;
 }
 
-/** The start-ups of one scaler's pods. */
+/**
+ * The start-ups of one scaler's pods. A list, then a watch from its resourceVersion (with
+ * bookmarks), resumed from the last resourceVersion seen when it ends and relisted after 410 Gone,
+ * restarted with backoff after a failure. No cache of the pods is kept (client-node's ListWatch
+ * would hold every pod object): only the start-ups, keyed by pod UID.
+ */
 export class PodStartups {
   private readonly byUid = new Map<string, StartupObservation>();
   private sorted: StartupObservation[] | undefined = [];
-  private lw: ListWatch<KubernetesObject> | undefined;
+  private readonly watch: Watch | undefined;
+  private request: AbortController | undefined;
+  private running = false;
+  private resourceVersion = '';
   private stopped = false;
   private failures = 0;
   private readonly stopping = new AbortController();
   /** The selector in use, once resolved. */
   selector: string | undefined;
-  /** The last failure to find or watch the pods (cleared by a good list). */
+  /** The last failure to find or watch the pods (cleared by a good list or a watch that connects). */
   problem: string | undefined;
 
   constructor(
     private readonly kube: Kube,
-    private readonly config: KubeConfig | undefined,
+    config: KubeConfig | undefined,
     private readonly clock: Clock,
     readonly namespace: string,
     private readonly onError: (message: string) => void,
-  ) {}
+  ) {
+    this.watch = config ? new Watch(config) : undefined;
+  }
+
+  private get path(): string {
+    return `/api/v1/namespaces/${this.namespace}/pods`;
+  }
 
   /** Resolves the selector and starts the watch (once); without a KubeConfig, lists on every call. */
   async sync(scaler: Scaler): Promise<void> {
     try {
       this.selector ??= await targetSelector(this.kube, scaler);
-      if (!this.config) {
+      if (!this.watch) {
         this.ingest((await this.list()).items);
         return;
       }
-      if (!this.lw) {
-        const path = `/api/v1/namespaces/${this.namespace}/pods`;
-        this.lw = new ListWatch<KubernetesObject>(path, new Watch(this.config), (async () => this.list()) as never, false, this.selector);
-        for (const verb of ['add', 'update'] as const) this.lw.on(verb, (o: KubernetesObject) => this.ingest([o as PodLike]));
-        this.lw.on('error', (err: unknown) => void this.restart(err));
-        // (Re)connected: a failure reported before is over (a new one is reported again).
-        this.lw.on('connect', () => (this.problem = undefined));
-        await this.lw.start().catch(async (e: unknown) => {
+      if (!this.running) {
+        this.running = true;
+        await this.listAndWatch().catch((e: unknown) => {
           // Not listed: the next pass starts afresh.
-          await this.drop();
+          this.running = false;
           throw e;
         });
       }
@@ -132,14 +141,76 @@ export class PodStartups {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopping.abort();
-    await this.lw?.stop();
+    this.request?.abort();
   }
 
   private async list(): Promise<{ metadata?: { resourceVersion?: string }; items: PodLike[] }> {
-    const l = await this.kube.request<{ metadata?: { resourceVersion?: string }; items?: PodLike[] }>({ method: 'GET', path: `/api/v1/namespaces/${this.namespace}/pods`, query: { labelSelector: this.selector! } });
-    this.failures = 0;
+    const l = await this.kube.request<{ metadata?: { resourceVersion?: string }; items?: PodLike[] }>({ method: 'GET', path: this.path, query: { labelSelector: this.selector! } });
     this.problem = undefined;
     return { ...l, items: Array.isArray(l?.items) ? l.items : [] };
+  }
+
+  /** Lists when there is no resourceVersion to resume from, then watches from it. */
+  private async listAndWatch(): Promise<void> {
+    if (this.resourceVersion === '') {
+      const l = await this.list();
+      this.ingest(l.items);
+      this.resourceVersion = l.metadata?.resourceVersion ?? '';
+    }
+    if (this.stopped) return;
+    const startedMs = this.clock.now();
+    this.request = await this.watch!.watch(
+      this.path,
+      { labelSelector: this.selector!, resourceVersion: this.resourceVersion, allowWatchBookmarks: true },
+      (type: string, obj: unknown) => this.onEvent(type, obj),
+      (err: unknown) => void this.onDone(err, startedMs),
+    );
+    if (this.stopped) this.request.abort();
+  }
+
+  private onEvent(type: string, obj: unknown): void {
+    const o = obj as (PodLike & { code?: number; metadata?: { resourceVersion?: string } }) | undefined;
+    if (type === 'ERROR') {
+      // 410 Gone: the resourceVersion expired; the watch ends and the next start lists afresh.
+      if (o?.code === 410) this.resourceVersion = '';
+      return;
+    }
+    // The watch works: a later failure starts the backoff over.
+    this.problem = undefined;
+    this.failures = 0;
+    if (type === 'ADDED' || type === 'MODIFIED') this.ingest([o as PodLike]);
+    const rv = o?.metadata?.resourceVersion;
+    if (typeof rv === 'string' && rv !== '') this.resourceVersion = rv;
+  }
+
+  /** The watch ended: resume (at once after a clean end of a watch that ran a while, else after a backoff). */
+  private async onDone(err: unknown, startedMs: number): Promise<void> {
+    this.request = undefined;
+    if (this.stopped) return;
+    if ((err as { statusCode?: number } | null)?.statusCode === 410) this.resourceVersion = '';
+    // A watch that ran a while and ended, or one whose resourceVersion expired (410: list again), resumes at once.
+    const gone = this.resourceVersion === '' && this.failures === 0;
+    const clean = (!err && this.clock.now() - startedMs >= BACKOFF_MIN_MS) || gone;
+    // A second 410 with no event in between backs off like any failure.
+    if (gone) this.failures = 1;
+    if (!clean) {
+      this.failures++;
+      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.failures - 1));
+      if (err) {
+        this.problem = `watching pods (${this.selector}) failed: ${errorMessage(err)}`;
+        this.onError(`${this.problem}; restarting in ${delay} ms`);
+      }
+      const waited = await this.clock.sleep(delay, this.stopping.signal).then(
+        () => true,
+        () => false,
+      );
+      if (!waited || this.stopped) return;
+    }
+    try {
+      await this.listAndWatch();
+    } catch (e) {
+      await this.onDone(e, this.clock.now());
+    }
   }
 
   private ingest(pods: readonly PodLike[]): void {
@@ -156,31 +227,6 @@ export class PodStartups {
       for (const [uid, o] of this.byUid) if (!keep.has(o)) this.byUid.delete(uid);
       this.sorted = undefined;
     }
-  }
-
-  private async restart(err: unknown): Promise<void> {
-    if (this.stopped) return;
-    this.failures++;
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.failures - 1));
-    this.problem = `watching pods (${this.selector}) failed: ${errorMessage(err)}`;
-    this.onError(`${this.problem}; restarting in ${delay} ms`);
-    const waited = await this.clock.sleep(delay, this.stopping.signal).then(
-      () => true,
-      () => false,
-    );
-    if (waited && !this.stopped) {
-      await this.lw?.start().catch(async (e: unknown) => {
-        this.problem = `watching pods (${this.selector}) failed: ${errorMessage(e)}`;
-        this.onError(`restarting the pod watch: ${errorMessage(e)}; retried at the next pass`);
-        await this.drop();
-      });
-    }
-  }
-
-  private async drop(): Promise<void> {
-    const lw = this.lw;
-    this.lw = undefined;
-    await lw?.stop().catch(() => undefined);
   }
 }
 
