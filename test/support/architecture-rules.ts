@@ -278,7 +278,11 @@ export function checkLayerImports(files: readonly SourceFile[]): Violation[] {
       out.push(v(f.path, 1, 'unknown-layer', `${f.path} is in no layer of docs/architecture.md (${Object.keys(LAYERS).join(', ')}): add its layer to the table and to LAYERS`));
       continue;
     }
-    for (const m of parseSource(f).imports.filter((x) => x.spec.startsWith('.'))) {
+    for (const m of parseSource(f).imports.filter((x) => x.spec.startsWith('.') || x.spec.startsWith('/'))) {
+      if (m.spec.startsWith('/')) {
+        out.push(v(f.path, m.line, 'layer', `${f.path}:${m.line} imports ${m.spec} by an absolute path`));
+        continue;
+      }
       const target = resolveLocal(f.path, m.spec);
       const to = layerOf(target);
       const allowed = !target.startsWith('../') && (to === layer || rule.imports.includes(to) || (m.typeOnly && (rule.types ?? []).includes(to)));

@@ -61,6 +61,7 @@ const PLANTED: { name: string; path: string; text: string; rule: RuleId; line: n
   { name: 'core importing another layer', path: 'core/x.ts', text: "import type { Plan } from '../plan/types.js';\nexport type P = Plan;", rule: 'layer', line: 1 },
   { name: 'backtest importing telemetry', path: 'backtest/x.ts', text: "import { logger } from '../telemetry/logger.js';\nexport const l = logger;", rule: 'layer', line: 1 },
   { name: 'a value import of telemetry in actuate (types only)', path: 'actuate/x.ts', text: "import { logger } from '../telemetry/logger.js';\nexport const l = logger;", rule: 'layer', line: 1 },
+  { name: 'an import by absolute path', path: 'metrics/x.ts', text: "import { x } from '/work/src/cli/args.js';\nexport const y = x;", rule: 'layer', line: 1 },
   { name: 'a file in no layer', path: 'scratch/x.ts', text: 'export const x = 1;', rule: 'unknown-layer', line: 1 },
   { name: 'an I/O library', path: 'control/loop.ts', text: "import axios from 'axios';\nexport const a = axios;", rule: 'package', line: 1 },
   { name: 'a scoped package', path: 'forecast/x.ts', text: "import { KubeConfig } from '@kubernetes/client-node';\nexport const k = KubeConfig;", rule: 'package', line: 1 },
