@@ -71,7 +71,12 @@ export function buildProgram(): Command {
     // Usage errors are one line like every other error (exit 2); --help shows the usage.
     .configureOutput({ outputError: (text, write) => write(`prescale: error: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) })
     .exitOverride();
+  for (const add of [addForecast, addValidate, addDryRun, addBacktest, addRecord, addOperator, addRestore]) add(program);
+  return program;
+}
 
+/** `prescale forecast`. */
+function addForecast(program: Command): void {
   program
     .command('forecast')
     .description('fit on a recorded series and write the forecast for the horizon after its last sample (CSV)')
@@ -89,7 +94,10 @@ export function buildProgram(): Command {
         process.stderr,
       );
     });
+}
 
+/** `prescale validate`. */
+function addValidate(program: Command): void {
   program
     .command('validate')
     .description('check a PredictiveScaler spec and print every problem with its field path and line')
@@ -99,7 +107,10 @@ export function buildProgram(): Command {
       const { runValidate } = await import('./validate.js');
       await runValidate(o.file, o.name, process.stdout, process.stderr);
     });
+}
 
+/** `prescale dry-run`. */
+function addDryRun(program: Command): void {
   program
     .command('dry-run')
     .description('replay the control loop over recorded load in simulated time and write what it would have done')
@@ -118,7 +129,10 @@ export function buildProgram(): Command {
       const progressIntervalMs = progressIntervalFromEnv(process.env);
       await runDryRun({ file: o.file, name: o.name, input: o.input, prometheus: o.prometheus, from: o.from, to: o.to, decisions: o.decisions, report: o.report, progressIntervalMs, leadTimes: o.leadTimes }, await logger({ level: o.logLevel }), process.stdout);
     });
+}
 
+/** `prescale backtest`. */
+function addBacktest(program: Command): void {
   program
     .command('backtest')
     .description('score forecasts per model and scaling per policy (predictive, HPA alone, last week, oracle) on recorded load')
@@ -135,7 +149,10 @@ export function buildProgram(): Command {
       const progressIntervalMs = progressIntervalFromEnv(process.env);
       await runBacktest({ file: o.file, name: o.name, inputs: o.input, from: o.from, to: o.to, json: o.json, report: o.report, progressIntervalMs, leadTimes: o.leadTimes }, process.stdout, process.stderr);
     });
+}
 
+/** `prescale record`. */
+function addRecord(program: Command): void {
   program
     .command('record')
     .description('save a range of a live Prometheus series as a fixture (CSV, or the API JSON)')
@@ -153,7 +170,10 @@ export function buildProgram(): Command {
       const r = await runRecord({ prometheus: o.prometheus, query: o.query, from: o.from, to: o.to, step: o.step, output: o.output, format: o.format, headers: o.header, timeout: o.timeout }, { clock: systemClock, logger: await logger() });
       process.stderr.write(`prescale: recorded ${r.present} of ${r.points} points to ${r.output}\n`);
     });
+}
 
+/** `prescale operator`. */
+function addOperator(program: Command): void {
   program
     .command('operator')
     .description('run in a cluster (or against a kubeconfig): keep HPA floors from PredictiveScaler resources')
@@ -184,7 +204,10 @@ export function buildProgram(): Command {
         logLevel: o.logLevel,
       });
     });
+}
 
+/** `prescale restore`. */
+function addRestore(program: Command): void {
   program
     .command('restore')
     .description("put back the original minReplicas of every HPA prescale changed (uninstalling)")
@@ -194,8 +217,6 @@ export function buildProgram(): Command {
       const { runRestoreCommand } = await import('./operator.js');
       await runRestoreCommand({ kubeconfig: o.kubeconfig, namespace: o.namespace }, process.stdout);
     });
-
-  return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
