@@ -4,8 +4,10 @@
  * reports (`status.selector`): the Deployment's or StatefulSet's own, or, for an HPA, the one of
  * its scaleTargetRef. They are listed and then watched with that label selector (resumed from the
  * last resourceVersion, relisted after 410 Gone, restarted with backoff after a failure), so a pod
- * that started and went between two passes still counts. A pod's start-up is its creation to its `Ready` condition turning True; a
- * pod whose containers restarted is left out (its Ready time is that of a later start).
+ * that started and went between two passes still counts. A pod's start-up is its creation to its
+ * `Ready` condition turning True; a pod whose containers restarted is left out (its Ready time is
+ * that of a later start). The selector is resolved once per target (a changed spec.target finds it
+ * again).
  *
  * Memory: at most KEEP start-ups per scaler (the estimator looks at the last 20). After an
  * operator restart the start-ups of the pods that still exist come back from the list; those of
