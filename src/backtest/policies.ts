@@ -35,7 +35,7 @@ export interface PoliciesResult {
 export async function runPolicies(scaler: Scaler, source: MetricSource, load: Series, range: ReplayRange, leadTime?: (atMs: number) => number): Promise<PoliciesResult> {
   const s = scaler.spec;
   const score = (t: ScalingTrace) => scoreTrace(t, scaler);
-  const predictive = await replayPredictive(scaler, source, load, range, undefined, leadTime);
+  const predictive = await replayPredictive(scaler, source, load, range, leadTime ? { leadTime } : {});
   const hpa = simulate(scaler, load, range);
   const lastWeekFloor = lastWeekFloorAt(load, scaler);
   const lastWeek = simulate(scaler, load, range, lastWeekFloor);

@@ -75,6 +75,13 @@ export function gatedIntervals(decisions: readonly Decision[], endMs: number): G
   return out;
 }
 
+export interface ReplayOptions {
+  /** Receives every applied floor (the dry-run logs it). */
+  readonly onDecision?: (d: FloorDecision) => Promise<void> | void;
+  /** plan.leadTime auto: the lead time at each refit (from recorded start-ups, cli/lead-times.ts). */
+  readonly leadTime?: (atMs: number) => number;
+}
+
 /**
  * Replays `scaler` over `range`. `source` gives the history the loop reads (a recording or a live
  * Prometheus); `load` is what the simulated HPA and pods see. `onDecision` receives every applied
@@ -85,10 +92,9 @@ export async function replayPredictive(
   source: MetricSource,
   load: Series,
   range: ReplayRange,
-  onDecision?: (d: FloorDecision) => Promise<void> | void,
-  /** plan.leadTime auto: the lead time at each refit (from recorded start-ups, cli/lead-times.ts). */
-  leadTime?: (atMs: number) => number,
+  opts: ReplayOptions = {},
 ): Promise<ReplayResult> {
+  const { onDecision, leadTime } = opts;
   const s = scaler.spec;
   const clock = new SimulatedClock(range.fromMs);
   const history = new HistoryWindow(source, { stepMs: load.stepMs, historyMs: s.metric.historyMs });

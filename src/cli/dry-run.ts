@@ -71,10 +71,13 @@ export async function runDryRun(cmd: DryRunCommand, logger: Logger, out: NodeJS.
     report: (p) => logger.info({ progress: Math.floor(p.fraction * 1000) / 1000, elapsedS: Math.round(p.elapsedS), ...(Number.isFinite(p.leftS) ? { leftS: Math.round(p.leftS) } : {}) }, p.text),
   });
   const started = performance.now();
-  const result = await replayPredictive(scaler, source, load, range, (d) => {
-    progress.at(d.atMs);
-    return actuator.apply(d);
-  }, leadTime);
+  const result = await replayPredictive(scaler, source, load, range, {
+    onDecision: (d) => {
+      progress.at(d.atMs);
+      return actuator.apply(d);
+    },
+    ...(leadTime ? { leadTime } : {}),
+  });
   const seconds = (performance.now() - started) / 1000;
   if (source.failure) throw source.failure;
 
