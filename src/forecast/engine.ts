@@ -23,8 +23,10 @@ import { detectSeasonality, periodsInSteps } from './seasonality.js';
 import { type FineLoad, type Selection, paramsOf, runModel, select, withParams } from './select.js';
 import { type Envelope, clipTo, envelopeOf, excess, upperAt } from './envelope.js';
 import type { InsufficientHistory, Model, ModelContext, ModelFit } from './types.js';
+import { type CalendarEvent, type EventPlan, type ForecastEvent, applyEvents, pastWindows, planEvents } from './events/index.js';
 
 export type { FineLoad, Selection } from './select.js';
+export type { CalendarEvent, ForecastEvent } from './events/index.js';
 
 const EXCLUDED_FLAG = CleanFlag.excluded;
 
@@ -38,6 +40,11 @@ export const MIN_HISTORY_MS = 12 * HOUR_MS;
 export const DEFAULT_MAX_HISTORY_MS = 35 * DAY_MS;
 /** Models fit at no finer than this step; finer input is averaged (1-minute noise is not forecastable). */
 export const DEFAULT_WORKING_STEP_MS = 5 * MINUTE_MS;
+/**
+ * History the event calendar learns from (events/effect.ts): all the history given, up to this. The
+ * models fit `maxHistoryMs` of it; an event's earlier occurrences may lie further back.
+ */
+export const EVENT_HISTORY_MS = 400 * DAY_MS;
 export interface ExcludedWindow {
   readonly fromMs: number;
   readonly toMs: number;
@@ -63,6 +70,11 @@ export interface ForecastOptions {
    * forecast for them (level-correction.ts). Default true.
    */
   readonly levelCorrection?: boolean;
+  /**
+   * The event calendar (events/index.ts): occurrences in the history are kept out of the normal
+   * pattern, their effect is learned and applied to the mean and bands inside the horizon.
+   */
+  readonly events?: readonly CalendarEvent[];
 }
 
 export interface Forecast {
@@ -100,6 +112,10 @@ export interface Forecast {
     readonly clippedBands: number;
     readonly upper: number;
   };
+  /** The event occurrences the horizon reaches and what was applied (only with `events`). */
+  readonly events?: readonly ForecastEvent[];
+  /** The product of the event factors applied at each step (only when an occurrence is inside the horizon). */
+  readonly eventFactors?: Float64Array;
 }
 
 export type ForecastOutcome = Forecast | InsufficientHistory;
@@ -110,7 +126,16 @@ export function forecastSeries(series: Series, opts: ForecastOptions): ForecastO
   const working = toWorkingResolution(trimmed, opts.workingStepMs ?? DEFAULT_WORKING_STEP_MS);
   const short = checkHistory(working);
   if (short) return short;
-  return forecastWorking(working, opts, fineLoad(trimmed, working), envelopeOf(observedOnly(trimmed, opts.excluded), trimmed.stepMs, working.stepMs));
+  const events = opts.events && opts.events.length > 0 ? eventPlan(series, working, opts) : undefined;
+  return forecastWorking(working, opts, fineLoad(trimmed, working), envelopeOf(observedOnly(trimmed, opts.excluded), trimmed.stepMs, working.stepMs), events);
+}
+
+/** The events expanded over up to EVENT_HISTORY_MS of history and the horizon, their effects learned. */
+function eventPlan(series: Series, working: Series, opts: ForecastOptions): EventPlan {
+  const long = trimHistory(series, EVENT_HISTORY_MS);
+  const learnFrom = long.values.length * long.stepMs > working.values.length * working.stepMs ? toWorkingResolution(long, working.stepMs) : working;
+  const endMs = working.startMs + (working.values.length + 1) * working.stepMs + opts.horizonMs;
+  return planEvents(opts.events ?? [], learnFrom, endMs);
 }
 
 /** The series' values with user-excluded windows as gaps (a load test does not widen the envelope). */
@@ -134,7 +159,7 @@ export function fineLoad(input: Series, working: Series): FineLoad | undefined {
 }
 
 /** forecastSeries on history already at the working resolution and long enough. */
-function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad, envelope?: Envelope): ForecastOutcome {
+function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad, envelope?: Envelope, events?: EventPlan): ForecastOutcome {
   // A reused selection brings its periods: detection runs with the model search. (If the selection
   // then cannot be reused after all, the whole forecast runs again without it, below.)
   const spanMs = working.values.length * working.stepMs;
@@ -147,7 +172,7 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
   const periods = periodsInSteps(detected, working.stepMs).filter((p) => p >= 2);
   const periodsMs = periods.map((p) => p * working.stepMs);
   const ctx: ModelContext = { stepMs: working.stepMs, startMs: working.startMs, periods };
-  const clean = cleanSeries(working.values, ctx, { excluded: opts.excluded ? [...opts.excluded] : [] });
+  const clean = cleanSeries(working.values, ctx, { excluded: excludedWindows(opts, working, events) });
   const y = clean.values;
   const h = Math.max(1, Math.ceil(opts.horizonMs / working.stepMs));
 
@@ -161,7 +186,7 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
       : undefined;
   if (reusePeriods && !reusable) {
     const { reuse: _stale, ...fresh } = opts;
-    return forecastWorking(working, fresh, fine, envelope);
+    return forecastWorking(working, fresh, fine, envelope, events);
   }
   const truth = observedLoad(working.values, clean.flags);
   const found = reusable ?? select(candidates, y, { truth, ctx, h, quantiles: opts.quantiles ?? [], fine });
@@ -184,6 +209,8 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
   let bandsClipped = 0;
   if (envelope) for (const q of quantiles) bandsClipped += clipTo(envelope, q.values);
   const startMs = working.startMs + working.values.length * working.stepMs;
+  // Event effects come last: learned from the history (or given by the user), they may take the forecast past the envelope.
+  const applied = events ? applyEvents(events, startMs, working.stepMs, [mean, ...quantiles.map((q) => q.values)]) : undefined;
   return {
     kind: 'forecast',
     startMs,
@@ -200,7 +227,15 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
     ...(envelope && (sane.dropped.length > 0 || clipped + bandsClipped > 0)
       ? { envelope: { dropped: sane.dropped, ...(sane.fallback ? { fallback: sane.fallback } : {}), clippedMean: clipped, clippedBands: bandsClipped, upper: upperAt(envelope, h - 1) } }
       : {}),
+    ...(events ? { events: applied?.applied ?? [], ...(applied ? { eventFactors: applied.factors } : {}) } : {}),
   };
+}
+
+/** The windows cleaning keeps out of the normal pattern: the user's, and the calendar's past occurrences. */
+function excludedWindows(opts: ForecastOptions, working: Series, events: EventPlan | undefined): ExcludedWindow[] {
+  const excluded = opts.excluded ? [...opts.excluded] : [];
+  if (events) excluded.push(...pastWindows(events, working.startMs, working.startMs + working.values.length * working.stepMs));
+  return excluded;
 }
 
 /** A mean forecast more than this far outside the envelope (ratio to the bound) drops its model; less is clipped. */
