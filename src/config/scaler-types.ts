@@ -5,7 +5,10 @@
  * autoscaling/v2 object unchanged. Field reference with reasons: docs/scaler-spec.md.
  */
 import { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS } from '../core/duration.js';
+import type { CalendarEvent } from '../forecast/events/index.js';
 import { MODEL_NAMES as FORECAST_MODEL_NAMES } from '../forecast/model-names.js';
+
+export type { CalendarEvent } from '../forecast/events/index.js';
 
 export const API_VERSION = 'prescale.dev/v1alpha1';
 export const KIND = 'PredictiveScaler';
@@ -81,6 +84,11 @@ export interface ForecastSpec {
   readonly seasonalitiesMs: 'auto' | readonly number[];
   /** History to ignore when fitting (outages, incidents, one-off events), sorted by fromMs. */
   readonly excludedWindows: readonly ExcludedWindow[];
+  /**
+   * The event calendar (`spec.forecast.events`): dates as day numbers in each event's zone,
+   * durations in ms; the engine learns and applies the effects (forecast/events/).
+   */
+  readonly events: readonly CalendarEvent[];
   /** Shift the near term towards the last 30 minutes of observed load when the model is off it. */
   readonly levelCorrection: boolean;
 }

@@ -27,6 +27,7 @@ import {
   type TargetRef,
 } from './scaler-types.js';
 import { readExcludedWindows, readPrometheus } from './scaler-parts.js';
+import { readEvents } from './events.js';
 
 export type ScalerSpecResult =
   | { readonly ok: true; readonly scaler: Scaler; readonly warnings: readonly Problem[] }
@@ -148,13 +149,13 @@ function readCapacity(spec: MapReader): CapacitySpec {
   };
 }
 
-const FORECAST_KEYS = ['model', 'quantile', 'horizon', 'refitInterval', 'seasonalities', 'excludedWindows', 'levelCorrection'] as const;
+const FORECAST_KEYS = ['model', 'quantile', 'horizon', 'refitInterval', 'seasonalities', 'excludedWindows', 'events', 'levelCorrection'] as const;
 
 function readForecast(spec: MapReader, stepMs: number): ForecastSpec {
   const f = spec.map('forecast', FORECAST_KEYS);
   const d = DEFAULTS;
   if (f === undefined) {
-    return { model: d.model, quantile: d.quantile, horizonMs: d.horizonMs, refitIntervalMs: d.refitIntervalMs, seasonalitiesMs: 'auto', excludedWindows: [], levelCorrection: d.levelCorrection };
+    return { model: d.model, quantile: d.quantile, horizonMs: d.horizonMs, refitIntervalMs: d.refitIntervalMs, seasonalitiesMs: 'auto', excludedWindows: [], events: [], levelCorrection: d.levelCorrection };
   }
   return {
     model: f.enumOf('model', MODEL_NAMES, d.model),
@@ -163,6 +164,7 @@ function readForecast(spec: MapReader, stepMs: number): ForecastSpec {
     refitIntervalMs: f.duration('refitInterval', d.refitIntervalMs),
     seasonalitiesMs: readSeasonalities(f, stepMs),
     excludedWindows: readExcludedWindows(f),
+    events: readEvents(f),
     levelCorrection: f.boolean('levelCorrection', d.levelCorrection),
   };
 }

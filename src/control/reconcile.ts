@@ -36,6 +36,7 @@ import { formatTimestamp } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
 import { type Forecast, type ForecastOptions, type Selection, forReuse, forecastSeries } from '../forecast/engine.js';
 import { describeLevelShift } from '../forecast/level-correction.js';
+import { describeEvents } from '../forecast/events/index.js';
 import { type ForecastError, type ForecastLog, forecastError, logForecast } from './forecast-error.js';
 import { buildPlan, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
 import type { Actuator } from '../actuate/actuator.js';
@@ -236,7 +237,7 @@ export async function reconcile(scaler: Scaler, state: ControlState, deps: Contr
   } else if (step !== undefined && plan && f) {
     // During a fault the floor in force holds: no step down until fresh data returns.
     const holding = degraded && step.replicas < held;
-    const detail = holding ? `holding ${held} replicas until fresh data (the plan of ${formatTimestamp(next.forecastAtMs!)} says ${step.replicas})` : step.reason.detail + levelNote(f, next.forecastAtMs!) + envelopeNote(f, step.reason.load);
+    const detail = holding ? `holding ${held} replicas until fresh data (the plan of ${formatTimestamp(next.forecastAtMs!)} says ${step.replicas})` : step.reason.detail + levelNote(f, next.forecastAtMs!) + envelopeNote(f, step.reason.load) + describeEvents(f.events, f.eventFactors, f.startMs, f.stepMs, nowMs);
     const q = quantileValues(f);
     decision = {
       atMs: nowMs,
@@ -403,6 +404,7 @@ function forecastOptions(scaler: Scaler): ForecastOptions {
     model: f.model,
     quantiles: [f.quantile],
     excluded: f.excludedWindows,
+    ...(f.events.length > 0 ? { events: f.events } : {}),
     ...(f.seasonalitiesMs === 'auto' ? {} : { seasonalitiesMs: f.seasonalitiesMs }),
     maxHistoryMs: scaler.spec.metric.historyMs,
     levelCorrection: f.levelCorrection,

@@ -67,6 +67,7 @@ test('the README\'s minimal spec parses with every default filled in', () => {
     refitIntervalMs: HOUR,
     seasonalitiesMs: 'auto',
     excludedWindows: [],
+    events: [],
     levelCorrection: true,
   });
   assert.deepEqual(s.spec.plan, { leadTimeMs: 5 * MIN, tickIntervalMs: MIN, minStepDurationMs: 30 * MIN, scaleDownDelayMs: 30 * MIN });
