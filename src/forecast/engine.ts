@@ -210,7 +210,7 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
   if (envelope) for (const q of quantiles) bandsClipped += clipTo(envelope, q.values);
   const startMs = working.startMs + working.values.length * working.stepMs;
   // Event effects come last: learned from the history (or given by the user), they may take the forecast past the envelope.
-  const applied = events ? applyEvents(events, startMs, working.stepMs, [mean, ...quantiles.map((q) => q.values)]) : undefined;
+  const applied = events ? applyEvents(events, startMs, working.stepMs, { mean, bands: quantiles }) : undefined;
   return {
     kind: 'forecast',
     startMs,

@@ -40,6 +40,24 @@ export interface LearnedEffect {
   readonly occurrences: number;
   /** The factor where no occurrence was seen (the prior). */
   readonly prior: number;
+  /** Each bin's occurrences' log ratios, ascending (for the bands: bandFactor). */
+  readonly logs: readonly Float64Array[];
+}
+
+/**
+ * The factor of a quantile band in a bin: as the mean's, with the band's quantile of the
+ * occurrences' log ratios in place of their median (linear between order statistics), so a band
+ * spreads as far as the occurrences disagree: a p90 over holidays that halve the load on some and
+ * leave it on others stays near the normal p90.
+ */
+export function bandFactor(e: LearnedEffect, bin: number, q: number): number {
+  const logs = e.logs[bin];
+  if (logs === undefined || logs.length === 0) return e.prior;
+  const n = logs.length;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const v = logs[lo]! + (logs[Math.min(lo + 1, n - 1)]! - logs[lo]!) * (h - lo);
+  return Math.exp((n * v + Math.log(e.prior)) / (n + 1));
 }
 
 export const binMsFor = (stepMs: number): number => Math.max(stepMs, HOUR_MS);
@@ -95,7 +113,7 @@ export function learnEffect(s: Series, past: readonly Window[], masked: Uint8Arr
     const n = logs.length;
     return n === 0 ? prior : Math.exp((n * median(logs) + logPrior) / (n + 1));
   });
-  return { factors, binMs, occurrences, prior };
+  return { factors, binMs, occurrences, prior, logs: perBin.map((l) => Float64Array.from(l).sort()) };
 }
 
 /** Median of the present, unmasked values one and two reference periods before and after i (at least two). */

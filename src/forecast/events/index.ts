@@ -11,7 +11,7 @@
  */
 import type { Series } from '../../core/series.js';
 import { Zone, formatDate } from './calendar.js';
-import { type LearnedEffect, type Window, binMsFor, binOf, learnEffect } from './effect.js';
+import { type LearnedEffect, type Window, bandFactor, binMsFor, binOf, learnEffect } from './effect.js';
 import { type RecurrenceRule, expandRule } from './rrule.js';
 
 export { parseRRule, type RecurrenceRule } from './rrule.js';
@@ -109,14 +109,20 @@ export function pastWindows(plan: EventPlan, fromMs: number, toMs: number): Wind
 }
 
 /**
- * Multiplies the forecast (`mean` and every band, from `startMs` at `stepMs`) by the effects of the
- * occurrences it reaches; returns the factor per step and what was applied, or undefined when no
- * occurrence falls inside the horizon.
+ * Multiplies the forecast (from `startMs` at `stepMs`: the mean, and each band by the factor of its
+ * quantile, effect.ts bandFactor) by the effects of the occurrences it reaches; returns the mean's
+ * factor per step and what was applied, or undefined when no occurrence falls inside the horizon.
  */
-export function applyEvents(plan: EventPlan, startMs: number, stepMs: number, series: readonly Float64Array[]): { factors: Float64Array; applied: ForecastEvent[] } | undefined {
-  const h = series[0]!.length;
+export function applyEvents(
+  plan: EventPlan,
+  startMs: number,
+  stepMs: number,
+  forecast: { readonly mean: Float64Array; readonly bands: ReadonlyArray<{ readonly q: number; readonly values: Float64Array }> },
+): { factors: Float64Array; applied: ForecastEvent[] } | undefined {
+  const h = forecast.mean.length;
   const endMs = startMs + h * stepMs;
   const factors = new Float64Array(h).fill(1);
+  const bandFactors = forecast.bands.map(() => new Float64Array(h).fill(1));
   const applied: ForecastEvent[] = [];
   for (const { event, zone, occurrences: occ, effect } of plan.events) {
     for (const w of occ) {
@@ -128,6 +134,7 @@ export function applyEvents(plan: EventPlan, startMs: number, stepMs: number, se
         const b = binOf(zone, w, startMs + j * stepMs, effect.binMs, offsets);
         const f = effect.factors[b] ?? effect.prior;
         factors[j]! *= f;
+        forecast.bands.forEach((band, k) => (bandFactors[k]![j]! *= bandFactor(effect, b, band.q)));
         min = Math.min(min, f);
         max = Math.max(max, f);
       }
@@ -137,7 +144,10 @@ export function applyEvents(plan: EventPlan, startMs: number, stepMs: number, se
     }
   }
   if (applied.length === 0) return undefined;
-  for (const values of series) for (let j = 0; j < h; j++) values[j]! *= factors[j]!;
+  for (let j = 0; j < h; j++) forecast.mean[j]! *= factors[j]!;
+  forecast.bands.forEach((band, k) => {
+    for (let j = 0; j < h; j++) band.values[j]! *= bandFactors[k]![j]!;
+  });
   return { factors, applied: applied.sort((a, b) => a.fromMs - b.fromMs) };
 }
 

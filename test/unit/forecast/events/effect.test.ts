@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Series } from '../../../../src/core/series.js';
 import { mae } from '../../../../src/forecast/accuracy.js';
 import { type CalendarEvent, forecastSeries } from '../../../../src/forecast/engine.js';
-import { learnEffect } from '../../../../src/forecast/events/effect.js';
+import { bandFactor, learnEffect } from '../../../../src/forecast/events/effect.js';
 import { Zone, describeEvents, parseDate, parseRRule } from '../../../../src/forecast/events/index.js';
 import { gaussian, pattern } from '../../../support/synthetic.js';
 
@@ -40,6 +40,11 @@ test('the effect is the median over occurrences, shrunk toward 1 as if 1 were on
   for (let b = 0; b < 24; b++) assert.ok(Math.abs(e.factors[b]! - 0.5 ** 0.8) < 1e-9, `bin ${b}: ${e.factors[b]}`);
   // Bins past the day (no occurrence covers them) take the prior.
   assert.equal(e.factors[25], 1);
+  // A band takes its quantile of the log ratios instead of the median: the p50 band moves as the
+  // mean, the p90 as far as the odd occurrence pulls (0.7 of the way from log 0.5 to log 3, shrunk).
+  assert.ok(Math.abs(bandFactor(e, 12, 0.5) - e.factors[12]!) < 1e-12);
+  assert.ok(Math.abs(bandFactor(e, 12, 0.9) - Math.exp((4 * (Math.log(0.5) + 0.7 * (Math.log(3) - Math.log(0.5)))) / 5)) < 1e-9);
+  assert.equal(bandFactor(e, 25, 0.9), 1);
 });
 
 test('few occurrences are shrunk: one gives half its log ratio; none gives the multiplier, which is also the prior', () => {
