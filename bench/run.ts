@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, printed as Markdown tables (for BENCHMARKS.md) and saved as
  * JSON in bench/results.json. Select parts with arguments: `npm run bench -- accuracy speed`
- * (parts: accuracy, speed, prometheus, sanity, scaling, scale).
+ * (parts: accuracy, speed, prometheus, sanity, scaling, scale, large, startup, soak, events).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { benchScale, scaleOptionsFromArgv, scaleTables } from './scale.js';
 import { benchSanity } from './sanity.js';
 import { benchLarge, benchStartup, largeTables, startupTables } from './large.js';
 import { benchSoak, soakOptionsFromArgv, soakTables } from './soak.js';
+import { benchEvents, eventsTables } from './events.js';
 import { median } from '../src/forecast/linalg.js';
 
 const root = join(import.meta.dirname, '..');
@@ -166,6 +167,13 @@ if (want('soak')) {
   const r = await benchSoak(soakOptionsFromArgv(parts, `npm run bench -- ${parts.join(' ')}`));
   results.soak = r;
   console.log('\n' + soakTables(r));
+}
+
+// Event calendar (bench/events.ts): `npm run bench -- events`.
+if (want('events')) {
+  const r = await benchEvents(fixtures);
+  results.events = r;
+  console.log('\n' + eventsTables(r));
 }
 
 // Parts not run this time keep their last figures.
