@@ -23,7 +23,7 @@ import { detectSeasonality, periodsInSteps } from './seasonality.js';
 import { type FineLoad, type Selection, paramsOf, runModel, select, withParams } from './select.js';
 import { type Envelope, clipTo, envelopeOf, excess, upperAt } from './envelope.js';
 import type { InsufficientHistory, Model, ModelContext, ModelFit } from './types.js';
-import { type CalendarEvent, type EventPlan, type ForecastEvent, applyEvents, pastWindows, planEvents } from './events/index.js';
+import { type CalendarEvent, type EventPlan, type ForecastEvent, applyEvents, pastWindows, planEvents, tailTruth } from './events/index.js';
 
 export type { FineLoad, Selection } from './select.js';
 export type { CalendarEvent, ForecastEvent } from './events/index.js';
@@ -198,7 +198,9 @@ function forecastWorking(working: Series, opts: ForecastOptions, fine?: FineLoad
   const sane = keepSane(chosen, fits, y, h, ctx, envelope);
   const mean = combine(sane.fits.map((f) => f.forecast));
   const modelMean = mean.slice();
-  const level = opts.levelCorrection === false ? undefined : nearTermLevelShift(sane.models, y, truth, ctx, selection);
+  // Inside an occurrence in progress the tail is compared after dividing out the event's effect (events/index.ts tailTruth).
+  const tail = events ? tailTruth(events, working, truth, tailSteps(working.stepMs), opts.excluded ?? []) : truth;
+  const level = opts.levelCorrection === false ? undefined : nearTermLevelShift(sane.models, y, tail, ctx, selection);
   applyLevelShift(mean, level?.shift ?? 0, working.stepMs);
   const levelCorrection = level?.relative ?? 0;
   const nonNegative = allNonNegative(y);

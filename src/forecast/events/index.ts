@@ -108,6 +108,32 @@ export function pastWindows(plan: EventPlan, fromMs: number, toMs: number): Wind
   return plan.events.flatMap((x) => x.occurrences.filter((w) => w.toMs > fromMs && w.fromMs < toMs).map((w) => ({ fromMs: w.fromMs, toMs: w.toMs })));
 }
 
+/** The product of the mean's factors of the occurrences in force at `tMs` (1 when none is). */
+export function factorAt(plan: EventPlan, tMs: number): number {
+  let f = 1;
+  for (const { zone, occurrences: occ, effect } of plan.events) {
+    for (const w of occ) if (w.fromMs <= tMs && tMs < w.toMs) f *= effect.factors[binOf(zone, w, tMs, effect.binMs)] ?? effect.prior;
+  }
+  return f;
+}
+
+/**
+ * The observed load of the last `k` steps of `values` (from `startMs` at `stepMs`) as the level
+ * correction compares it with the normal pattern: inside an occurrence in progress, the load
+ * divided by the event's effect, so that a holiday's dip is not read as a level shift and a load
+ * off the learned effect still is; elsewhere `truth` (gaps and user-excluded windows NaN) unchanged.
+ */
+export function tailTruth(plan: EventPlan, s: { readonly startMs: number; readonly stepMs: number; readonly values: Float64Array }, truth: Float64Array, k: number, userExcluded: readonly Window[]): Float64Array {
+  const out = truth.slice();
+  for (let i = Math.max(0, out.length - k); i < out.length; i++) {
+    const t = s.startMs + i * s.stepMs;
+    if (!Number.isNaN(out[i]!) || Number.isNaN(s.values[i]!) || userExcluded.some((w) => w.fromMs <= t && t < w.toMs)) continue;
+    // Observed, not a gap, not the user's: kept out of the pattern as an event's occurrence.
+    out[i] = s.values[i]! / factorAt(plan, t);
+  }
+  return out;
+}
+
 /**
  * Multiplies the forecast (from `startMs` at `stepMs`: the mean, and each band by the factor of its
  * quantile, effect.ts bandFactor) by the effects of the occurrences it reaches; returns the mean's
@@ -153,7 +179,8 @@ export function applyEvents(
 
 /**
  * The events in force at `tMs` for a decision note: `event thanksgiving (2014-11-27, x0.62 here,
- * learned from 3 earlier occurrences)`; '' when none is.
+ * learned from 3 occurrences in the history)`; '' when none is. An occurrence in progress counts
+ * among them for the hours already seen.
  */
 export function describeEvents(applied: readonly ForecastEvent[] | undefined, factors: Float64Array | undefined, startMs: number, stepMs: number, tMs: number): string {
   const now = (applied ?? []).filter((e) => e.fromMs <= tMs && tMs < e.toMs);
@@ -161,7 +188,7 @@ export function describeEvents(applied: readonly ForecastEvent[] | undefined, fa
   const j = Math.max(0, Math.floor((tMs - startMs) / stepMs));
   const f = factors?.[j];
   const what = now.map((e) => {
-    const how = e.source === 'learned' ? `learned from ${e.occurrences} earlier occurrence${e.occurrences === 1 ? '' : 's'}` : e.source === 'multiplier' ? 'its multiplier, no earlier occurrence in the history' : 'no effect known: no earlier occurrence and no multiplier';
+    const how = e.source === 'learned' ? `learned from ${e.occurrences} occurrence${e.occurrences === 1 ? '' : 's'} in the history` : e.source === 'multiplier' ? 'its multiplier, no occurrence in the history' : 'no effect known: no occurrence in the history and no multiplier';
     return `${e.name} (${e.date}, ${how})`;
   });
   const factor = f === undefined || f === 1 ? '' : `, forecast x${Number(f.toPrecision(3))} here`;

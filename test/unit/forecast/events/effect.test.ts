@@ -121,7 +121,7 @@ test('engine: a recurring event is learned from its earlier occurrences and impr
   assert.ok(withCal.quantiles[0]!.values[j]! > without.quantiles[0]!.values[j]! * 1.3);
   // The decision note names it.
   const note = describeEvents(withCal.events, withCal.eventFactors, withCal.startMs, withCal.stepMs, withCal.startMs + 14 * HOUR);
-  assert.match(note, /^; event sale \(2024-02-06, learned from 2 earlier occurrences\) in force, forecast x1\.\d+ here$/);
+  assert.match(note, /^; event sale \(2024-02-06, learned from 2 occurrences in the history\) in force, forecast x1\.\d+ here$/);
   assert.equal(describeEvents(withCal.events, withCal.eventFactors, withCal.startMs, withCal.stepMs, withCal.startMs + 25 * HOUR), '');
 });
 
