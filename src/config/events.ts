@@ -8,7 +8,7 @@ import type { PathSeg } from './problems.js';
 
 const EVENT_KEYS = ['name', 'dates', 'rrule', 'start', 'timeZone', 'before', 'after', 'multiplier'] as const;
 /** Limits that keep a spec's calendar cheap to expand at every refit. */
-export const EVENT_LIMITS = { maxEvents: 50, maxDates: 500, maxMultiplier: 100, maxNameLength: 63 } as const;
+export const EVENT_LIMITS = { maxEvents: 50, maxDates: 500, maxMultiplier: 100, maxNameLength: 63, maxWidenMs: 31 * 86_400_000 } as const;
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Reads the list; every problem is reported with its field path. */
@@ -37,8 +37,8 @@ function readEvent(e: MapReader): CalendarEvent {
   const dates = readDates(e);
   const recurrence = readRecurrence(e);
   if (!e.has('dates') && !e.has('rrule')) e.problems.add(e.path, 'give dates, an rrule, or both');
-  const beforeMs = e.duration('before', 0, { allowZero: true });
-  const afterMs = e.duration('after', 0, { allowZero: true });
+  const beforeMs = widening(e, 'before');
+  const afterMs = widening(e, 'after');
   const multiplier = e.optionalNumber('multiplier', { above: 0, max: EVENT_LIMITS.maxMultiplier });
   return {
     name,
@@ -49,6 +49,13 @@ function readEvent(e: MapReader): CalendarEvent {
     afterMs,
     ...(multiplier === undefined ? {} : { multiplier }),
   };
+}
+
+/** `before` or `after`: a duration from 0 to 31d (a longer window is a season, not an event). */
+function widening(e: MapReader, key: 'before' | 'after'): number {
+  const ms = e.duration(key, 0, { allowZero: true });
+  if (ms > EVENT_LIMITS.maxWidenMs) e.problems.add(e.at(key), `${String(e.obj[key])} is longer than 31d`);
+  return ms;
 }
 
 /** An IANA zone name Intl knows (`UTC` by default). */

@@ -174,6 +174,9 @@ export function applyEvents(
   forecast.bands.forEach((band, k) => {
     for (let j = 0; j < h; j++) band.values[j]! *= bandFactors[k]![j]!;
   });
+  // Non-negative bands stay ordered (their factors rise with q); a series with negative values may not.
+  const byQ = [...forecast.bands].sort((a, b) => a.q - b.q);
+  for (let k = 1; k < byQ.length; k++) for (let j = 0; j < h; j++) if (byQ[k]!.values[j]! < byQ[k - 1]!.values[j]!) byQ[k]!.values[j] = byQ[k - 1]!.values[j]!;
   return { factors, applied: applied.sort((a, b) => a.fromMs - b.fromMs) };
 }
 

@@ -72,6 +72,7 @@ const cases: Array<{ name: string; events: string; want: RegExp }> = [
   { name: 'a bad UNTIL', events: '      - { name: x, rrule: "FREQ=DAILY;UNTIL=2024-01-05", start: 2024-01-01 }\n', want: /UNTIL=2024-01-05 is not a date like 20251231/ },
   { name: 'a multiplier of zero', events: '      - { name: x, dates: [2024-01-01], multiplier: 0 }\n', want: /events\[0\]\.multiplier: 0 must be greater than 0/ },
   { name: 'a bare number for before', events: '      - { name: x, dates: [2024-01-01], before: 3600 }\n', want: /events\[0\]\.before: expected a duration .* \(write the unit/ },
+  { name: 'a window of more than a month', events: '      - { name: x, dates: [2024-01-01], after: 5w }\n', want: /events\[0\]\.after: 5w is longer than 31d/ },
   { name: 'an unknown field', events: '      - { name: x, dates: [2024-01-01], timezone: UTC }\n', want: /events\[0\]\.timezone: unknown field \(did you mean timeZone\?\)/ },
 ];
 for (const c of cases) {
