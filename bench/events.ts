@@ -15,7 +15,9 @@
  * learns from all of it), auto, horizon 1 day, p90. Scored over the holiday's 24 local hours: MAE,
  * MASE (scaled by the in-sample seasonal naive error at lag 1 day of the 35 days), p90 coverage.
  * The same protocol on the 7 days after each holiday ("other days") checks that keeping the
- * holidays out of the normal pattern costs nothing elsewhere.
+ * holidays out of the normal pattern costs nothing elsewhere. "As a scaler": the engine given only
+ * the 28 days of a scaler's default `metric.history` (what the operator and a dry-run read), with
+ * and without the calendar, so a holiday learns only from those of the 28 days before it.
  */
 import { join } from 'node:path';
 import { DAY_MS } from '../src/core/duration.js';
@@ -39,6 +41,8 @@ export const HOLIDAY_RULES: ReadonlyArray<readonly [string, string]> = [
   ['Martin Luther King Day', 'FREQ=YEARLY;BYMONTH=1;BYDAY=3MO'],
 ];
 const HISTORY_DAYS = 35;
+/** A scaler's default metric.history (config/scaler-types.ts DEFAULTS.historyMs). */
+const SCALER_HISTORY_DAYS = 28;
 const OTHER_DAYS = 7;
 
 export interface EventDayScore {
@@ -54,6 +58,8 @@ export interface EventDayScore {
   readonly factorMin: number;
   readonly factorMax: number;
   readonly learnedFrom: number;
+  /** As a scaler: 28 days of history only. */
+  readonly scaler: { readonly maeWithout: number; readonly maeWith: number; readonly learnedFrom: number };
 }
 
 export interface EventsBench {
@@ -82,14 +88,15 @@ function occurrencesOf(e: CalendarEvent, zone: Zone, s: Series): number[] {
   return occurrences(e, zone, s.startMs, s.startMs + s.values.length * s.stepMs).map((o) => o.day);
 }
 
-function dayScores(s: Series, originMs: number, calendar: CalendarEvent[]) {
+function dayScores(s: Series, originMs: number, calendar: CalendarEvent[], keepDays?: number) {
   const origin = Math.round((originMs - s.startMs) / s.stepMs);
   const perDay = Math.round(DAY_MS / s.stepMs);
-  const history: Series = { startMs: s.startMs, stepMs: s.stepMs, values: s.values.slice(0, origin) };
+  const from = keepDays === undefined ? 0 : Math.max(0, origin - keepDays * perDay);
+  const history: Series = { startMs: s.startMs + from * s.stepMs, stepMs: s.stepMs, values: s.values.slice(from, origin) };
   const actual = s.values.slice(origin, origin + perDay);
-  const scale = seasonalNaiveScale(history.values.subarray(Math.max(0, origin - HISTORY_DAYS * perDay)), perDay);
+  const scale = seasonalNaiveScale(s.values.subarray(Math.max(0, origin - HISTORY_DAYS * perDay), origin), perDay);
   const run = (cal: CalendarEvent[]) => {
-    const f = forecastSeries(history, { horizonMs: DAY_MS, quantiles: [0.9], maxHistoryMs: HISTORY_DAYS * DAY_MS, ...(cal.length > 0 ? { events: cal } : {}) });
+    const f = forecastSeries(history, { horizonMs: DAY_MS, quantiles: [0.9], maxHistoryMs: (keepDays ?? HISTORY_DAYS) * DAY_MS, ...(cal.length > 0 ? { events: cal } : {}) });
     if (f.kind !== 'forecast') throw new Error(f.message);
     const mean = f.mean.subarray(0, actual.length);
     return { mae: mae(actual, mean), cover: coverage(actual, f.quantiles[0]!.values), events: f.events ?? [] };
@@ -111,6 +118,7 @@ export async function benchEvents(dir: string): Promise<EventsBench> {
     if (originMs - s.startMs < 14 * DAY_MS) continue;
     const r = dayScores(s, originMs, calendar);
     const e = r.with.events.find((x) => x.date === formatDate(h.day));
+    const sc = dayScores(s, originMs, calendar, SCALER_HISTORY_DAYS);
     days.push({
       day: formatDate(h.day),
       holiday: h.name,
@@ -123,6 +131,7 @@ export async function benchEvents(dir: string): Promise<EventsBench> {
       factorMin: e?.min ?? 1,
       factorMax: e?.max ?? 1,
       learnedFrom: e?.occurrences ?? 0,
+      scaler: { maeWithout: sc.without.mae, maeWith: sc.with.mae, learnedFrom: sc.with.events.find((x) => x.date === formatDate(h.day))?.occurrences ?? 0 },
     });
     for (let k = 1; k <= OTHER_DAYS; k++) {
       const day = h.day + k;
@@ -156,7 +165,8 @@ export function eventsTables(b: EventsBench): string {
     `| **mean** | | | | ${f(mean(b.days.map((d) => d.maeWithout)), 0)} | ${f(mean(b.days.map((d) => d.maeWith)), 0)} | ${f(mean(b.days.map((d) => d.maseWithout)))} | ${f(mean(b.days.map((d) => d.maseWith)))} | ${f(mean(b.days.map((d) => d.coverWithout)), 2)} | ${f(mean(b.days.map((d) => d.coverWith)), 2)} |`,
     '',
     `- the ${b.other.days} other days (the 7 after each holiday): mean MAE ${f(b.other.maeWithout, 0)} without, ${f(b.other.maeWith, 0)} with; mean MASE ${f(b.other.maseWithout)} without, ${f(b.other.maseWith)} with`,
-    `- ${(b.ms / 1000).toFixed(1)} s for ${2 * (b.days.length + b.other.days)} forecasts`,
+    `- as a scaler (${SCALER_HISTORY_DAYS} days of history): ${b.days.map((d) => `${d.holiday} ${f(d.scaler.maeWithout, 0)} -> ${f(d.scaler.maeWith, 0)} (learned from ${d.scaler.learnedFrom})`).join('; ')}; mean MAE ${f(mean(b.days.map((d) => d.scaler.maeWithout)), 0)} -> ${f(mean(b.days.map((d) => d.scaler.maeWith)), 0)}`,
+    `- ${(b.ms / 1000).toFixed(1)} s for ${2 * (2 * b.days.length + b.other.days)} forecasts`,
   ];
   return lines.join('\n');
 }
