@@ -99,3 +99,25 @@ test('occurrences of a rule and dates together, only those whose window overlaps
   // 2023-12-25's window runs to 2023-12-27 (after: 1d), so it overlaps a range from 2023-12-26 noon.
   assert.deepEqual(got, ['2023-12-25', '2024-12-25', '2024-12-31']);
 });
+
+test('the n-th weekday of a month agrees between MONTHLY, YEARLY and a day-by-day count, for every month, weekday and ordinal', () => {
+  const days = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
+  const from = d('2023-01-01');
+  const to = d('2026-12-31');
+  for (let m = 1; m <= 12; m++) {
+    for (let wd = 1; wd <= 7; wd++) {
+      for (const nth of [1, 2, 3, 4, -1, -2]) {
+        // By counting: the days of month m on weekday wd, the nth of them (from the end when negative).
+        const naive: number[] = [];
+        for (let y = 2023; y <= 2026; y++) {
+          const hits: number[] = [];
+          for (let day = dayNumber(y, m, 1); civilDate(day).m === m; day++) if (weekday(day) === wd) hits.push(day);
+          naive.push(hits[nth > 0 ? nth - 1 : hits.length + nth]!);
+        }
+        const by = `BYMONTH=${m};BYDAY=${nth}${days[wd - 1]}`;
+        assert.deepEqual(expandRule(rule(`FREQ=YEARLY;${by}`), from, to), naive, `YEARLY;${by}`);
+        assert.deepEqual(expandRule(rule(`FREQ=MONTHLY;${by}`), from, to), naive, `MONTHLY;${by}`);
+      }
+    }
+  }
+});
