@@ -1,5 +1,6 @@
 /**
- * Scale benchmark: the real `prescale operator` process (test/support/operator-process.ts) with N
+ * Scale benchmark: the real `prescale operator` process, built (`node dist/cli/main.js`, as the
+ * image runs it; test/support/operator-process.ts), with N
  * PredictiveScalers (default 2,000), each with its own HPA, against the in-process API server
  * (test/support/fake-apiserver.ts, real HTTP) and one real Prometheus (test/support/prometheus.ts)
  * holding N distinct series of 1-minute data with 28 days of history behind every minute read
@@ -32,7 +33,8 @@
  * stderr); `npm run bench -- scale [the same flags]` saves the result in bench/results.json.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { link, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +99,9 @@ export interface ProcessFigures {
     rssMiB: number;
     rssMaxMiB: number;
     heapUsedMiB: number;
+    /** V8 heap committed, and memory outside it (array buffers: the history windows), at the end. */
+    heapTotalMiB: number;
+    externalMiB: number;
     cpuSeconds: number;
     prometheusRequests: number;
     /** Scalers whose refit fell due in the window (by their refit phase). */
@@ -256,6 +261,16 @@ function libfaketime(): string {
   return lib;
 }
 
+/** The runtime settings the install's Deployment gives the process (MALLOC_ARENA_MAX, NODE_OPTIONS), literal values only. */
+function deploymentRuntimeEnv(): Record<string, string> {
+  const doc = parseYaml(readFileSync(join(ROOT, 'manifests', 'operator', 'deployment.yaml'), 'utf8')) as {
+    spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
+  };
+  const out: Record<string, string> = {};
+  for (const e of doc.spec.template.spec.containers[0]?.env ?? []) if (['MALLOC_ARENA_MAX', 'NODE_OPTIONS'].includes(e.name) && e.value !== undefined) out[e.name] = e.value;
+  return out;
+}
+
 /** Operator processes whose wall clock runs `offsetS` seconds from the real one. */
 interface Run {
   readonly offsetMs: number;
@@ -272,11 +287,11 @@ async function startRun(
 ): Promise<Run> {
   const offsetS = Math.round((startAtOpMs - Date.now()) / 1000);
   const offsetMs = offsetS * 1000;
-  const env = { LD_PRELOAD: ctx.lib, FAKETIME: `${offsetS >= 0 ? '+' : ''}${offsetS}`, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+  const env = { ...deploymentRuntimeEnv(), LD_PRELOAD: ctx.lib, FAKETIME: `${offsetS >= 0 ? '+' : ''}${offsetS}`, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
   const procs = await Promise.all(
     names.map(async (n) => {
       const args = ['--kubeconfig', await ctx.kubeconfig(n.token), '--prometheus', ctx.prom.url, ...(n.shard ? ['--shard', n.shard] : []), ...(ctx.concurrency ? ['--concurrency', String(ctx.concurrency)] : [])];
-      return { name: n.name, op: await startOperator(args, env), keys: n.keys };
+      return { name: n.name, op: await startOperator(args, env, { built: true }), keys: n.keys };
     }),
   );
   const now = (): number => Date.now() + offsetMs;
@@ -399,6 +414,8 @@ async function measure(
           rssMiB: mib(get(z, 'prescale_process_resident_memory_bytes')),
           rssMaxMiB: mib(Math.max(...rss)),
           heapUsedMiB: mib(get(z, 'prescale_nodejs_heap_size_used_bytes')),
+          heapTotalMiB: mib(get(z, 'prescale_nodejs_heap_size_total_bytes')),
+          externalMiB: mib(get(z, 'prescale_nodejs_external_memory_bytes')),
           cpuSeconds: round(cpu(z) - cpu(a), 1),
           prometheusRequests: req(z) - req(a),
           refitsDue: refits.due,
@@ -445,6 +462,8 @@ function checkShards(api: FakeApiServer, fromIndex: number, keys: readonly strin
 export async function benchScale(o: ScaleOptions, log: (m: string) => void = (m) => console.error(m)): Promise<ScaleResult> {
   const t0 = performance.now();
   const lib = libfaketime();
+  // The operator runs as the image runs it: the built JavaScript, without the TypeScript loader.
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const data = await scaleData(ROOT, o.scalers, log);
   log(`scale: data ${data.built ? `built in ${Math.round(data.buildMs / 1000)} s` : 'from bench/.cache/scale'}`);
   const promDir = await mkdtemp(join(tmpdir(), 'prescale-scale-prom-'));
@@ -538,7 +557,8 @@ export function scaleTables(r: ScaleResult): string {
     `| refits due in the window, done | ${col((p) => `${p.window.refitsDue}, ${p.window.refitsDone}`)} |`,
     `| RSS at the window's end (MiB), target < 512 | ${col((p) => p.window.rssMiB)} |`,
     `| RSS, highest scrape in the window (MiB) | ${col((p) => p.window.rssMaxMiB)} |`,
-    `| V8 heap used at the end (MiB) | ${col((p) => p.window.heapUsedMiB)} |`,
+    `| V8 heap used / committed at the end (MiB) | ${col((p) => `${p.window.heapUsedMiB} / ${p.window.heapTotalMiB}`)} |`,
+    `| memory outside the V8 heap (array buffers), MiB | ${col((p) => p.window.externalMiB)} |`,
     `| RSS per scaler (KiB) | ${col((p) => p.rssPerScalerKiB)} |`,
     `| CPU seconds per scaler-hour | ${col((p) => p.perScalerHour.cpuSeconds)} |`,
     `| Prometheus requests per scaler-hour | ${col((p) => p.perScalerHour.prometheusRequests)} |`,

@@ -1,6 +1,7 @@
 /**
- * The real `prescale operator` in a child process (node --import tsx src/cli/main.ts operator ...),
- * its JSON log lines collected, its health and metrics addresses read from its start-up line.
+ * The real `prescale operator` in a child process (node --import tsx src/cli/main.ts operator ...,
+ * or the built `node dist/cli/main.js operator ...` as the image runs it), its JSON log lines
+ * collected, its health and metrics addresses read from its start-up line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
@@ -20,11 +21,17 @@ export interface OperatorProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startOperator(args: readonly string[], env: Record<string, string> = {}): Promise<OperatorProcess> {
+export interface StartOptions {
+  /** Run the built JavaScript (`npm run build` first), as the image does, instead of the sources through tsx. */
+  readonly built?: boolean;
+}
+
+export async function startOperator(args: readonly string[], env: Record<string, string> = {}, opts: StartOptions = {}): Promise<OperatorProcess> {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   delete childEnv.NODE_TEST_CONTEXT;
   delete childEnv.KUBECONFIG;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'operator', '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', ...args], {
+  const entry = opts.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...entry, 'operator', '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', ...args], {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
