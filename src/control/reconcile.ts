@@ -464,7 +464,8 @@ function envelopeNote(f: HeldForecast, stepLoad: number | undefined): string {
     const which = e.dropped.map((d) => `${d.model} (${d.excess.toFixed(1)}x the bound)`).join(', ');
     parts.push(`${which} left it and ${e.dropped.length > 1 ? 'were' : 'was'} dropped${e.fallback ? ` for ${e.fallback}` : ''}`);
   }
-  const capped = e.clippedMean > 0 || (stepLoad !== undefined && stepLoad >= e.upper * (1 - 1e-9));
+  // Not when an event's effect (forecast/events/) took this step's load above the bound.
+  const capped = (e.clippedMean > 0 || (stepLoad !== undefined && stepLoad >= e.upper * (1 - 1e-9))) && !(f.eventFactors && stepLoad !== undefined && stepLoad > e.upper * (1 + 1e-9));
   if (capped) parts.push(`capped at ${Number(e.upper.toPrecision(6))}, the history's highest load${e.upper > 0 ? ' plus its trend' : ''}`);
   return parts.length === 0 ? '' : `; forecast kept within its history: ${parts.join('; ')}`;
 }

@@ -73,6 +73,8 @@ test('hours of an occurrence no earlier one covers take the multiplier', async (
   // Today is the only occurrence: its first six hours are in the history, the rest stands on the multiplier.
   const d = await pass(scaler('    events:\n      - { name: launch, dates: [2024-01-15], multiplier: 1.5 }'));
   assert.match(d.detail, /; event launch \(2024-01-15, learned from 1 occurrence in the history\) in force, forecast x1\.5 here$/);
+  // The forecast was clipped to the history before the multiplier took it above: not "capped" for this step.
+  assert.doesNotMatch(d.detail, /capped at 600/);
 });
 
 test('an event whose history holds no occurrence says it stands on its multiplier', () => {
