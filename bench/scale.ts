@@ -15,7 +15,8 @@
  * Time. The operator's wall clock is moved (libfaketime, a fixed offset; the process and its code
  * are otherwise untouched) to the data's day: the process starts at W - warm-up budget (its clock),
  * lists the scalers and runs every first pass (the cold 28-day reads and the day's model search),
- * then the window runs from W (or the warm-up's end) for `window` (default 10 minutes). Each
+ * then the window runs from the warm-up's end (or W, when the warm-up is not done by then) for
+ * `window` (default 10 minutes). Each
  * scaler refits at its own minute of the hour and runs its daily search at its own hour
  * (src/control/reconcile.ts refitSchedule), so a window of minutes holds its share of both: about
  * a sixth of the hourly refits and a 144th of the daily searches. Per scaler-hour figures are the
@@ -374,7 +375,8 @@ async function measure(
   const warm = await Promise.all(run.procs.map((p) => scrape(p.op.metricsUrl)));
   ctx.log(warmEnd !== undefined ? `scale: warm-up done in ${Math.round((warmEnd - startedOp) / 1000)} s` : `scale: warm-up not done at the window's start: ${(warmed as { pending: number }).pending} scalers without a first pass`);
 
-  const fromMs = warmEnd === undefined ? windowAtMs : Math.max(windowAtMs, warmEnd + 5000);
+  // No refit boundary to wait for (refits are spread over the hour): the window follows the warm-up.
+  const fromMs = warmEnd === undefined ? windowAtMs : warmEnd + 5000;
   const toMs = fromMs + o.windowMs;
   await run.sleepUntil(fromMs);
   const scrapes: Sample[][] = [];
