@@ -34,9 +34,8 @@ import { PrescaleError, errorMessage } from '../core/errors.js';
 import { meanInRange, type Series } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
-import { type Forecast, type ForecastOptions, type Selection, forReuse, forecastSeries } from '../forecast/engine.js';
+import { type Forecast, type ForecastOptions, type Selection, describeEvents, forReuse, forecastSeries } from '../forecast/engine.js';
 import { describeLevelShift } from '../forecast/level-correction.js';
-import { describeEvents } from '../forecast/events/index.js';
 import { type ForecastError, type ForecastLog, forecastError, logForecast } from './forecast-error.js';
 import { buildPlan, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
 import type { Actuator } from '../actuate/actuator.js';
@@ -453,8 +452,8 @@ function levelNote(f: HeldForecast, refitAtMs: number): string {
 }
 
 /**
- * Says so when the forecast was kept inside what its history supports (forecast/envelope.ts): a
- * model dropped, the mean clipped, or the planning quantile capped where this step's value came from.
+ * Says so when the forecast was kept inside what its history supports (forecast/envelope.ts): a model dropped, the mean
+ * clipped, or the planning quantile capped where this step's value came from (unless an event's effect took it above).
  */
 function envelopeNote(f: HeldForecast, stepLoad: number | undefined): string {
   const e = f.envelope;
@@ -464,7 +463,6 @@ function envelopeNote(f: HeldForecast, stepLoad: number | undefined): string {
     const which = e.dropped.map((d) => `${d.model} (${d.excess.toFixed(1)}x the bound)`).join(', ');
     parts.push(`${which} left it and ${e.dropped.length > 1 ? 'were' : 'was'} dropped${e.fallback ? ` for ${e.fallback}` : ''}`);
   }
-  // Not when an event's effect (forecast/events/) took this step's load above the bound.
   const capped = (e.clippedMean > 0 || (stepLoad !== undefined && stepLoad >= e.upper * (1 - 1e-9))) && !(f.eventFactors && stepLoad !== undefined && stepLoad > e.upper * (1 + 1e-9));
   if (capped) parts.push(`capped at ${Number(e.upper.toPrecision(6))}, the history's highest load${e.upper > 0 ? ' plus its trend' : ''}`);
   return parts.length === 0 ? '' : `; forecast kept within its history: ${parts.join('; ')}`;

@@ -27,6 +27,7 @@ import { type CalendarEvent, type EventPlan, type ForecastEvent, applyEvents, pa
 
 export type { FineLoad, Selection } from './select.js';
 export type { CalendarEvent, ForecastEvent } from './events/index.js';
+export { describeEvents } from './events/index.js';
 
 const EXCLUDED_FLAG = CleanFlag.excluded;
 
