@@ -12,7 +12,7 @@ import { formatDuration, parseDuration } from '../core/duration.js';
 import { errorMessage, invalidInput } from '../core/errors.js';
 import { parseTimestampMs } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
-import { leadTimeAt, sortObservations, type StartupObservation } from '../plan/lead-time.js';
+import { leadTimeAt, leadTimeOptionsOf, sortObservations, type StartupObservation } from '../plan/lead-time.js';
 
 /** A duration, as the spec writes them; anything else names a file. */
 const DURATION = /^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+)$/;
@@ -24,7 +24,7 @@ export type LeadTimeAt = (atMs: number) => number;
 export async function readLeadTimes(arg: string | undefined, scaler: Scaler): Promise<LeadTimeAt | undefined> {
   if (arg === undefined) return undefined;
   if (!scaler.spec.plan.leadTimeAuto) throw invalidInput(`--lead-times: the scaler's plan.leadTime is fixed (${formatDuration(scaler.spec.plan.leadTimeMs)}); --lead-times is for plan.leadTime: auto`);
-  const opts = leadTimeOptions(scaler);
+  const opts = leadTimeOptionsOf(scaler.spec);
   if (DURATION.test(arg.trim())) {
     let ms: number;
     try {
@@ -43,12 +43,6 @@ export async function readLeadTimes(arg: string | undefined, scaler: Scaler): Pr
   }
   const observations = sortObservations(parseStartups(text, arg));
   return (atMs) => leadTimeAt(observations, atMs, opts).leadTimeMs;
-}
-
-/** The estimator's bounds for a scaler: its fallback, and a plan that always reaches the next refit. */
-export function leadTimeOptions(scaler: Scaler): { fallbackMs: number; maxMs: number } {
-  const s = scaler.spec;
-  return { fallbackMs: s.plan.leadTimeMs, maxMs: s.forecast.horizonMs - s.forecast.refitIntervalMs };
 }
 
 /** Reads `timestamp,seconds` rows (see the module's comment). */

@@ -21,7 +21,7 @@ import { formatTimestamp, parseTimestampMs } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
 import { type Kube, paths } from '../actuate/kube.js';
 import type { ScalerStatus } from './status.js';
-import { leadTimeAt, LEAD_TIME_MIN_OBSERVATIONS, LEAD_TIME_WINDOW, sortObservations, type LeadTimeEstimate, type StartupObservation } from '../plan/lead-time.js';
+import { leadTimeAt, leadTimeOptionsOf, LEAD_TIME_MIN_OBSERVATIONS, LEAD_TIME_WINDOW, sortObservations, type LeadTimeEstimate, type LeadTimeOptions, type StartupObservation } from '../plan/lead-time.js';
 
 /** Start-ups kept per scaler (the newest by Ready time). */
 const KEEP = 4 * LEAD_TIME_WINDOW;
@@ -136,7 +136,7 @@ export class PodStartups {
     return this.sorted;
   }
 
-  estimate(atMs: number, opts: { fallbackMs: number; maxMs?: number }, withChange = false): LeadTimeEstimate {
+  estimate(atMs: number, opts: LeadTimeOptions, withChange = false): LeadTimeEstimate {
     return leadTimeAt(this.observations(), atMs, opts, withChange);
   }
 
@@ -270,7 +270,7 @@ export class PodStartupRegistry {
     }
     const startups = e.startups;
     await startups.sync(scaler).catch((err: unknown) => this.onError(key, `leadTime auto: finding the target's pods failed (the lead time keeps what was seen, else its default): ${errorMessage(err)}`));
-    const opts = { fallbackMs: scaler.spec.plan.leadTimeMs, maxMs: scaler.spec.forecast.horizonMs - scaler.spec.forecast.refitIntervalMs };
+    const opts = leadTimeOptionsOf(scaler.spec);
     return {
       at: (atMs) => startups.estimate(atMs, opts).leadTimeMs,
       status: (refitAtMs, planLeadTimeMs) => {

@@ -33,7 +33,7 @@ export const LEAD_TIME_MIN_OBSERVATIONS = 5;
 export interface LeadTimeEstimate {
   /** The lead time in force (ms). */
   readonly leadTimeMs: number;
-  /** Start-ups it is based on (0: the fallback). */
+  /** Start-ups Ready by the time asked, at most LEAD_TIME_WINDOW (fewer than LEAD_TIME_MIN_OBSERVATIONS: the fallback). */
   readonly observations: number;
   /** True while fewer than LEAD_TIME_MIN_OBSERVATIONS start-ups are known: `leadTimeMs` is the fallback. */
   readonly fallback: boolean;
@@ -52,6 +52,17 @@ export interface LeadTimeOptions {
 }
 
 const SECOND_MS = 1000;
+
+/**
+ * The estimator's options for a spec: its `plan.leadTimeMs` as the fallback, and at most
+ * `forecast.horizon - forecast.refitInterval`, so the plan of one refit reaches the next.
+ */
+export function leadTimeOptionsOf(spec: {
+  readonly plan: { readonly leadTimeMs: number };
+  readonly forecast: { readonly horizonMs: number; readonly refitIntervalMs: number };
+}): Required<LeadTimeOptions> {
+  return { fallbackMs: spec.plan.leadTimeMs, maxMs: spec.forecast.horizonMs - spec.forecast.refitIntervalMs };
+}
 
 /** The estimate from `window` (the last start-ups, any order), without the change time. */
 export function estimateOf(window: readonly StartupObservation[], o: LeadTimeOptions): { leadTimeMs: number; fallback: boolean } {
