@@ -35,7 +35,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
 import { type AllowedPrefix, isAllowed, safeUrl } from './allow-list.js';
 import { EventRecorder } from './events.js';
-import { PodStartupRegistry } from './pod-startup.js';
+import { type LearnedLeadTime, PodStartupRegistry } from './pod-startup.js';
 import { keyOf, type ScalerObject } from './informer.js';
 import { type ConditionIn, type ScalerStatus, failedConditions, gateFromStatus, loopConditions, mergeConditions, stepsOf } from './status.js';
 
@@ -200,7 +200,9 @@ export class ScalerController {
     };
     const previousFloor = entry.control.applied?.replicas;
     // plan.leadTime auto: the lead time learned from the target's pod start-ups (pod-startup.ts).
-    const lead = s.plan.leadTimeAuto ? await this.podStartups.sync(keyOf(obj), scaler) : await this.podStartups.forget(keyOf(obj));
+    let lead: LearnedLeadTime | undefined;
+    if (s.plan.leadTimeAuto) lead = await this.podStartups.sync(keyOf(obj), scaler);
+    else await this.podStartups.forget(keyOf(obj));
     const r = await reconcile(scaler, entry.control, { history: entry.history, actuator: watched, clock: this.deps.clock, ...(lead ? { leadTime: lead.at } : {}) }, signal);
     entry.control = r.state;
     const d = r.decision;
