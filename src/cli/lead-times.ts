@@ -8,14 +8,14 @@
  * one line naming the file and line.
  */
 import { readFile } from 'node:fs/promises';
-import { formatDuration, parseDuration } from '../core/duration.js';
+import { formatDuration, isZeroDuration, parseDuration } from '../core/duration.js';
 import { errorMessage, invalidInput } from '../core/errors.js';
 import { parseTimestampMs } from '../core/time.js';
 import type { Scaler } from '../config/scaler.js';
 import { leadTimeAt, leadTimeOptionsOf, sortObservations, type StartupObservation } from '../plan/lead-time.js';
 
-/** A duration, as the spec writes them; anything else names a file. */
-const DURATION = /^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+)$/;
+/** A duration, as the spec writes them (zero too, as plan.leadTime allows it); anything else names a file. */
+const DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+$/;
 
 /** The lead time in force at a refit-grid time, as the control loop asks for it. */
 export type LeadTimeAt = (atMs: number) => number;
@@ -25,10 +25,11 @@ export async function readLeadTimes(arg: string | undefined, scaler: Scaler): Pr
   if (arg === undefined) return undefined;
   if (!scaler.spec.plan.leadTimeAuto) throw invalidInput(`--lead-times: the scaler's plan.leadTime is fixed (${formatDuration(scaler.spec.plan.leadTimeMs)}); --lead-times is for plan.leadTime: auto`);
   const opts = leadTimeOptionsOf(scaler.spec);
-  if (DURATION.test(arg.trim())) {
+  const duration = arg.trim();
+  if (isZeroDuration(duration) || DURATION.test(duration)) {
     let ms: number;
     try {
-      ms = /^0+$/.test(arg.trim()) ? 0 : parseDuration(arg.trim(), '--lead-times');
+      ms = isZeroDuration(duration) ? 0 : parseDuration(duration, '--lead-times');
     } catch (e) {
       throw invalidInput(errorMessage(e));
     }

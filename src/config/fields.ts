@@ -3,7 +3,7 @@
  * shared ProblemList and returns a placeholder (the default, NaN or '') so validation can go on and
  * find every other problem; a result with problems is never handed out, so placeholders never leak.
  */
-import { parseDuration } from '../core/duration.js';
+import { isZeroDuration, parseDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import { parseTimestampMs } from '../core/time.js';
 import { ProblemList, suggest, type PathSeg } from './problems.js';
@@ -25,9 +25,6 @@ export function isMapping(v: unknown): v is Record<string, unknown> {
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
-
-/** A zero duration written out (`0`, `0s`, `0m`): allowed only where a field says so. */
-const ZERO_DURATION = /^0+(?:\.0+)?(?:ms|s|m|h|d|w)?$/;
 
 interface NumberRules {
   readonly integer?: boolean;
@@ -202,7 +199,7 @@ export function readDuration(problems: ProblemList, path: readonly PathSeg[], v:
     problems.add(path, `expected a duration like 90s, 5m, 6h, 1d, 1w; got ${typeName(v)}${hint}`);
     return NaN;
   }
-  if (allowZero && ZERO_DURATION.test(v.trim())) return 0;
+  if (allowZero && isZeroDuration(v)) return 0;
   try {
     return parseDuration(v, 'duration');
   } catch (e) {

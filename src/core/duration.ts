@@ -21,6 +21,12 @@ export const WEEK_MS = 7 * DAY_MS;
  */
 export const MAX_DURATION_MS = 36_500 * DAY_MS;
 
+/** A zero duration written out (`0`, `0s`, `0m`): allowed only where a field or flag says so. */
+const ZERO_DURATION = /^0+(?:\.0+)?(?:ms|s|m|h|d|w)?$/;
+
+/** Whether `text` is a zero duration written out (`0`, `0s`, `0m`), which parseDuration refuses. */
+export const isZeroDuration = (text: string): boolean => ZERO_DURATION.test(text.trim());
+
 /** Parses a duration into milliseconds; `what` names the field or flag in the error. */
 export function parseDuration(text: string, what = 'duration'): number {
   const s = String(text).trim();
