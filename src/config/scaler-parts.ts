@@ -61,6 +61,7 @@ export function withoutUserinfo(url: string): string {
 /** What a value is, without the value: for fields whose values may be credentials. */
 function kindOf(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return `a ${typeof v}`;
