@@ -9,9 +9,9 @@
  * that of a later start). The selector is resolved once per target (a changed spec.target finds it
  * again).
  *
- * Memory: at most KEEP start-ups per scaler (the estimator looks at the last 20). After an
- * operator restart the start-ups of the pods that still exist come back from the list; those of
- * pods deleted before it are gone.
+ * Memory: at most KEEP start-ups per scaler (the estimator looks at the last 20), and the UIDs of
+ * the target's pods beyond them that still exist. After an operator restart the start-ups of the
+ * pods that still exist come back from the list; those of pods deleted before it are gone.
  */
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
@@ -81,6 +81,11 @@ export async function targetSelector(kube: Kube, scaler: Scaler): Promise<string
  */
 export class PodStartups {
   private readonly byUid = new Map<string, StartupObservation>();
+  /**
+   * Pods whose start-up the KEEP bound dropped, while they exist: not read again, because their
+   * Ready time then is that of a readiness flap (the probe failed and recovered), not of a start.
+   */
+  private readonly dropped = new Set<string>();
   private sorted: StartupObservation[] | undefined = [];
   private readonly watch: Watch | undefined;
   private request: AbortController | undefined;
@@ -113,7 +118,9 @@ export class PodStartups {
     try {
       this.selector ??= await targetSelector(this.kube, scaler);
       if (!this.watch) {
-        this.ingest((await this.list()).items);
+        const { items } = await this.list();
+        this.forgetDropped(items);
+        this.ingest(items);
         return;
       }
       if (!this.running) {
@@ -156,6 +163,7 @@ export class PodStartups {
   private async listAndWatch(): Promise<void> {
     if (this.resourceVersion === '') {
       const l = await this.list();
+      this.forgetDropped(l.items);
       this.ingest(l.items);
       this.resourceVersion = l.metadata?.resourceVersion ?? '';
     }
@@ -181,6 +189,8 @@ export class PodStartups {
     this.problem = undefined;
     this.failures = 0;
     if (type === 'ADDED' || type === 'MODIFIED') this.ingest([o as PodLike]);
+    const uid = uidOf(o);
+    if (type === 'DELETED' && uid !== undefined) this.dropped.delete(uid);
     const rv = o?.metadata?.resourceVersion;
     if (typeof rv === 'string' && rv !== '') this.resourceVersion = rv;
   }
@@ -217,8 +227,8 @@ export class PodStartups {
 
   private ingest(pods: readonly PodLike[]): void {
     for (const pod of pods) {
-      const uid = pod?.metadata?.uid ?? pod?.metadata?.name;
-      if (uid === undefined || this.byUid.has(uid)) continue;
+      const uid = uidOf(pod);
+      if (uid === undefined || this.byUid.has(uid) || this.dropped.has(uid)) continue;
       const o = startupOf(pod);
       if (!o) continue;
       this.byUid.set(uid, o);
@@ -226,11 +236,24 @@ export class PodStartups {
     }
     if (this.byUid.size > KEEP) {
       const keep = new Set(this.observations().slice(-KEEP));
-      for (const [uid, o] of this.byUid) if (!keep.has(o)) this.byUid.delete(uid);
+      for (const [uid, o] of this.byUid) {
+        if (keep.has(o)) continue;
+        this.byUid.delete(uid);
+        this.dropped.add(uid);
+      }
       this.sorted = undefined;
     }
   }
+
+  /** A full list: dropped pods that are not in it are gone (their deletion may have been missed). */
+  private forgetDropped(pods: readonly PodLike[]): void {
+    if (this.dropped.size === 0) return;
+    const listed = new Set(pods.map(uidOf));
+    for (const uid of this.dropped) if (!listed.has(uid)) this.dropped.delete(uid);
+  }
 }
+
+const uidOf = (pod: PodLike | undefined): string | undefined => pod?.metadata?.uid ?? pod?.metadata?.name;
 
 /** What the controller gets for a scaler with `plan.leadTime: auto`. */
 export interface LearnedLeadTime {

@@ -5,13 +5,13 @@
  * arrives after creation (a MODIFIED event) is a start-up of known delay; a slow outlier does not
  * set the lead time, a rollout with slower pods moves it; other apps' pods, restarted and unready
  * pods do not count; a cut watch resumes, one whose resourceVersion expired lists again; a deleted
- * pod's start-up stays.
+ * pod's start-up stays; a pod dropped by the bound of 80 is not counted again after a readiness flap.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemClock } from '../../../src/core/clock.js';
 import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
-import { PodStartupRegistry, startupOf } from '../../../src/operator/pod-startup.js';
+import { PodStartupRegistry, PodStartups, startupOf } from '../../../src/operator/pod-startup.js';
 import { deployment, hpa, requestsTo, withKube } from './kube-fixture.js';
 
 const S = 1000;
@@ -147,4 +147,40 @@ test('a target whose pods cannot be found: the fallback, and the status says why
       await registry.stop();
     }
   });
+});
+
+test('a pod whose start-up the bound of 80 dropped is not read again: a later Ready time is a readiness flap, not a start', async () => {
+  let fakeNow = T0;
+  await withKube(
+    async (k) => {
+      k.api.create(deployment('shop', 'web', 3));
+      // Without a KubeConfig every sync lists the pods: the dropped pods are in every list.
+      const startups = new PodStartups(k.kube, undefined, systemClock, 'shop', () => undefined);
+      const scaler = autoScaler('kind: Deployment, name: web');
+      const ready = (name: string, atMs: number): void => {
+        fakeNow = atMs;
+        k.api.patchStatus('v1', 'pods', 'shop', name, { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: iso(atMs) }], containerStatuses: [{ name: 'app', restartCount: 0, ready: true }] });
+      };
+      for (let i = 0; i < 85; i++) {
+        const atMs = T0 + i * 60 * S;
+        fakeNow = atMs;
+        k.api.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `web-${i}`, namespace: 'shop', labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'x' }] }, status: { phase: 'Pending' } });
+        ready(`web-${i}`, atMs + 30 * S);
+      }
+      await startups.sync(scaler);
+      assert.equal(startups.observations().length, 80);
+      assert.ok(startups.observations().every((o) => o.durationMs === 30 * S));
+      // The oldest pod's readiness probe fails and recovers a day later: no start-up of a day.
+      const later = T0 + 24 * 60 * 60 * S;
+      ready('web-0', later);
+      await startups.sync(scaler);
+      assert.equal(startups.observations().length, 80);
+      assert.ok(startups.observations().every((o) => o.durationMs === 30 * S), 'the flap is not a start-up');
+      // Once the pod is gone, its UID is forgotten too.
+      k.api.delete('v1', 'pods', 'shop', 'web-0');
+      await startups.sync(scaler);
+      assert.equal((startups as unknown as { dropped: Set<string> }).dropped.size, 4);
+    },
+    { now: () => fakeNow },
+  );
 });
