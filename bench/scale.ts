@@ -42,7 +42,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseDuration } from '../src/core/duration.js';
 import { type Scaler, parseScaler } from '../src/config/scaler.js';
-import { refitAtFor } from '../src/control/reconcile.js';
+import { refitAtFor } from '../src/control/schedule.js';
 import { shardOf } from '../src/operator/informer.js';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../test/support/fake-apiserver.js';
 import { type OperatorProcess, dump, startOperator } from '../test/support/operator-process.js';

@@ -28,8 +28,7 @@
  *   5. Return the new state, the decision and when to run next.
  */
 import type { Clock } from '../core/clock.js';
-import { DAY_MS, formatDuration } from '../core/duration.js';
-import { fnv1a } from '../core/hash.js';
+import { formatDuration } from '../core/duration.js';
 import { PrescaleError, errorMessage } from '../core/errors.js';
 import { meanInRange, type Series } from '../core/series.js';
 import { formatTimestamp } from '../core/time.js';
@@ -37,11 +36,9 @@ import type { Scaler } from '../config/scaler.js';
 import { type Forecast, type ForecastOptions, type Selection, describeEvents, forReuse, forecastSeries } from '../forecast/engine.js';
 import { describeLevelShift } from '../forecast/level-correction.js';
 import { type ForecastError, type ForecastLog, forecastError, logForecast } from './forecast-error.js';
+import { RESELECT_INTERVAL_MS, gridFloor, refitAtFor, refitSchedule } from './schedule.js';
 import { buildPlan, nextChange, stepAt, type AppliedFloor, type Plan } from '../plan/index.js';
 import type { Actuator } from '../actuate/actuator.js';
-
-/** Model searches sit on this grid (days, at each scaler's own refit of the day); refits in between reuse the day's search (ADR 0003). */
-export const RESELECT_INTERVAL_MS = DAY_MS;
 
 export interface HistoryReader {
   /** The history window ending at the last whole step <= atMs. */
@@ -152,40 +149,6 @@ export interface PassResult {
   readonly wakeAtMs: number;
 }
 
-/** Start of the grid interval of `periodMs` (epoch-aligned, shifted by `phaseMs`) holding tMs. */
-export const gridFloor = (tMs: number, periodMs: number, phaseMs = 0): number => tMs - ((((tMs - phaseMs) % periodMs) + periodMs) % periodMs);
-
-/**
- * Where a scaler's refits and model searches fall. Refits sit on the grid of
- * `forecast.refitInterval` shifted by the scaler's own phase, and the day's search on one of
- * those refits, both chosen by a hash of namespace/name: thousands of scalers spread their refits
- * over the interval and their searches over the day instead of all running at :00 and midnight,
- * and a scaler's phase is the same in the operator, a dry-run and after a restart.
- */
-export interface RefitSchedule {
-  readonly intervalMs: number;
-  /** Refits at phaseMs + k * intervalMs (epoch time); a whole number of ticks and metric steps. */
-  readonly phaseMs: number;
-  /** Model searches at searchPhaseMs + d * 1 day; a refit time when the interval divides a day. */
-  readonly searchPhaseMs: number;
-}
-
-export function refitSchedule(scaler: Scaler): RefitSchedule {
-  const s = scaler.spec;
-  const intervalMs = s.forecast.refitIntervalMs;
-  const key = `${scaler.namespace}/${scaler.name}`;
-  const unit = Math.max(s.plan.tickIntervalMs, s.metric.stepMs);
-  const phaseMs = (fnv1a(`refit:${key}`) % Math.max(1, Math.floor(intervalMs / unit))) * unit;
-  const refitsPerDay = Math.max(1, Math.floor(RESELECT_INTERVAL_MS / intervalMs));
-  const searchPhaseMs = (phaseMs + (fnv1a(`search:${key}`) % refitsPerDay) * intervalMs) % RESELECT_INTERVAL_MS;
-  return { intervalMs, phaseMs, searchPhaseMs };
-}
-
-/** The refit-grid time holding tMs: the history a floor at tMs is planned from ends there. */
-export const refitAtFor = (scaler: Scaler, tMs: number): number => {
-  const r = refitSchedule(scaler);
-  return gridFloor(tMs, r.intervalMs, r.phaseMs);
-};
 
 export async function reconcile(scaler: Scaler, state: ControlState, deps: ControlDeps, signal?: AbortSignal): Promise<PassResult> {
   const s = scaler.spec;
@@ -335,13 +298,14 @@ async function refit(scaler: Scaler, state: ControlState, atMs: number, deps: Co
   try {
     const outcome = forecastSeries(history, search?.selection ? { ...opts, reuse: search.selection } : opts);
     if (outcome.kind !== 'forecast') {
-      const { forecast: _f, plan: _p, forecastAtMs: _a, ...rest } = read;
+      const { forecast: _f, plan: _p, forecastAtMs: _a, planLeadTimeMs: _l, ...rest } = read;
       return { state: { ...rest, search: search ?? { dayMs }, insufficient: outcome.message } };
     }
     // At the day boundary this refit is the day's search.
     const day = search ?? { dayMs, ...selectionOf(outcome, scaler) };
     const leadTimeMs = deps.leadTime?.(atMs) ?? s.plan.leadTimeMs;
-    const plan = buildPlan(withLookBack(outcome, history, s.plan.scaleDownDelayMs), gridFloor(atMs, s.plan.minStepDurationMs), { ...planOptions(scaler), leadTimeMs });
+    const po = { ...planOptions(scaler), leadTimeMs };
+    const plan = buildPlan(withLookBack(outcome, history, s.plan.scaleDownDelayMs), gridFloor(atMs, po.minStepMs, po.gridOriginMs), po);
     const { insufficient: _i, forecastError: _e, ...rest } = read;
     const error = forecastError(state.forecastLog, history, atMs);
     const forecastLog = logForecast(state.forecastLog, outcome, atMs, atMs + s.forecast.refitIntervalMs);
@@ -468,10 +432,14 @@ function envelopeNote(f: HeldForecast, stepLoad: number | undefined): string {
   return parts.length === 0 ? '' : `; forecast kept within its history: ${parts.join('; ')}`;
 }
 
-/** The planner's options from a spec (also what the scaling benchmark's perfect-forecast reference plans with). */
+/**
+ * The planner's options from a spec (also what the scaling benchmark's perfect-forecast reference
+ * plans with). The step grid has the refits' phase, so every refit falls on a step boundary.
+ */
 export function planOptions(scaler: Scaler) {
   const s = scaler.spec;
   return {
+    gridOriginMs: refitSchedule(scaler).phaseMs,
     perReplica: s.capacity.perReplica,
     headroom: s.capacity.headroom,
     minReplicas: s.minReplicas,

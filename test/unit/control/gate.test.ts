@@ -9,7 +9,8 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/duration.js';
 import type { Series } from '../../../src/core/series.js';
 import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
 import type { ForecastError, ForecastLog } from '../../../src/control/forecast-error.js';
-import { type ControlState, type Decision, initialState, reconcile, refitAtFor, withGate } from '../../../src/control/reconcile.js';
+import { type ControlState, type Decision, initialState, reconcile, withGate } from '../../../src/control/reconcile.js';
+import { refitAtFor } from '../../../src/control/schedule.js';
 import { gatedIntervals } from '../../../src/backtest/replay.js';
 
 const STEP = 5 * MINUTE_MS;

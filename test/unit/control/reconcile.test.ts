@@ -6,7 +6,8 @@ import { PrescaleError } from '../../../src/core/errors.js';
 import type { Series } from '../../../src/core/series.js';
 import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
 import type { FloorDecision } from '../../../src/actuate/actuator.js';
-import { initialState, reconcile, refitAtFor, type HistoryReader } from '../../../src/control/reconcile.js';
+import { initialState, reconcile, type HistoryReader } from '../../../src/control/reconcile.js';
+import { refitAtFor, refitSchedule } from '../../../src/control/schedule.js';
 import { formatTimestamp } from '../../../src/core/time.js';
 
 const STEP = 5 * MINUTE_MS;
@@ -190,4 +191,24 @@ test('a series that stops (its samples end) is no data: the floor holds, stalene
   const stale = await reconcile(s, second.state, f.deps);
   assert.equal(stale.decision.restore, true);
   assert.equal(stale.decision.floor, 2);
+});
+
+test('the floor changes only on the step grid, which has the refits\' phase: a refit never moves a step under way', async () => {
+  const sc = scaler();
+  const { phaseMs } = refitSchedule(sc);
+  const minStep = sc.spec.plan.minStepDurationMs;
+  assert.notEqual(phaseMs % minStep, 0, 'this scaler\'s phase is off the epoch-aligned step grid (else the test proves nothing)');
+  const f = fixture({ read: async (now) => history(now) });
+  let state = initialState();
+  let last: number | undefined;
+  const changes: number[] = [];
+  for (let t = 0; t < 8 * 60; t++) {
+    const r = await reconcile(sc, state, f.deps);
+    state = r.state;
+    if (last !== undefined && r.decision.floor !== last) changes.push(r.decision.atMs);
+    last = r.decision.floor;
+    f.clock.advance(MINUTE_MS);
+  }
+  assert.ok(changes.length >= 4, `the daily cycle moves the floor (${changes.length} changes)`);
+  for (const at of changes) assert.equal((((at - phaseMs) % minStep) + minStep) % minStep, 0, `a change at ${formatTimestamp(at)} is off the grid`);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/duration.js';
 import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
-import { gridFloor, refitAtFor, refitSchedule } from '../../../src/control/reconcile.js';
+import { gridFloor, refitAtFor, refitSchedule } from '../../../src/control/schedule.js';
 
 function scaler(name: string, namespace = 'shop', extra = ''): Scaler {
   const r = parseScaler(
