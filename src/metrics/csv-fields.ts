@@ -3,6 +3,7 @@
  * timestamp prescale writes and plain decimals are read without making a string; anything else
  * comes back NaN and goes through the reference parsers (parseTimestampMs, parseValue). Pure.
  */
+import { dayNumber, daysInMonth } from '../core/civil.js';
 
 const SPACE = 32;
 const TAB = 9;
@@ -38,18 +39,6 @@ function digits(b: Uint8Array, i: number, len: number): number {
   return v;
 }
 
-/** Days in month m (1-12) of year y (proleptic Gregorian). */
-const daysInMonth = (y: number, m: number): number => (m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31);
-
-/** Days from 1970-01-01 to year y, month m (1-12), day d (H. Hinnant's days_from_civil). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
-}
-
 /**
  * `2014-07-01T00:00:00Z` (what prescale writes) or epoch seconds as a whole number, read without
  * making a string; NaN for anything else (which then goes through parseTimestampMs, the reference).
@@ -82,7 +71,7 @@ export function fastIsoMs(b: Uint8Array, from: number, to: number): number {
     const mi = i0 * 10 + i1;
     const s = s0 * 10 + s1;
     if (y < 1000 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59 || d > daysInMonth(y, mo)) return NaN;
-    return daysFromCivil(y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000;
+    return dayNumber(y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000;
   }
   if (len >= 1 && len <= 12) {
     const v = digits(b, from, len);

@@ -11,7 +11,7 @@
  * the month, day or weekday a rule does not name. `start` itself is an occurrence only when the
  * rule generates it (RFC 5545 leaves that case undefined). Weeks start on Monday.
  */
-import { civilDate, dayNumber, daysInMonth, weekday } from './calendar.js';
+import { civilDate, dayNumber, daysInMonth, weekday } from '../../core/civil.js';
 
 export const FREQS = ['YEARLY', 'MONTHLY', 'WEEKLY', 'DAILY'] as const;
 export type Freq = (typeof FREQS)[number];

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandRule, parseRRule, type RecurrenceRule } from '../../../../src/forecast/events/rrule.js';
-import { Zone, civilDate, dayNumber, formatDate, parseDate, weekday } from '../../../../src/forecast/events/calendar.js';
+import { civilDate, dayNumber, weekday } from '../../../../src/core/civil.js';
+import { Zone, formatDate, parseDate } from '../../../../src/forecast/events/calendar.js';
 import { type CalendarEvent, occurrences } from '../../../../src/forecast/events/index.js';
 
 const HOUR = 3_600_000;
