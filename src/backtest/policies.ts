@@ -13,6 +13,7 @@ import { MINUTE_MS, WEEK_MS } from '../core/duration.js';
 import type { Series } from '../core/series.js';
 import type { Scaler } from '../config/scaler.js';
 import type { MetricSource } from '../metrics/source.js';
+import { refitAtFor } from '../control/schedule.js';
 import { clampInt, replicasFor } from '../plan/capacity.js';
 import type { ScalingTrace } from './hpa-sim.js';
 import { type ReplayRange, type ReplayResult, replayPredictive, simulate } from './replay.js';
@@ -40,7 +41,7 @@ export async function runPolicies(scaler: Scaler, source: MetricSource, load: Se
   const lastWeekFloor = lastWeekFloorAt(load, scaler);
   const lastWeek = simulate(scaler, load, range, lastWeekFloor);
   const predictiveScore = score(predictive.trace);
-  const perfectFloor = perfectForesightFloorAt(load, scaler);
+  const perfectFloor = perfectForesightFloorAt(load, scaler, leadTime);
   const perfect = simulate(scaler, load, range, perfectFloor);
   return {
     predictive,
@@ -58,13 +59,15 @@ export const PERFECT_FORESIGHT = 'perfect-foresight';
 /**
  * The perfect-foresight floor: clamp(ceil(max load over [t, t + leadTime] / perReplica), min, max),
  * from the load that actually came (samples at times in [t - step, t + leadTime], so the sample in
- * force at t counts). Gaps count as no load.
+ * force at t counts). Gaps count as no load. With `plan.leadTime: auto` and recorded start-ups,
+ * the lead time in force at t is the one the predictive policy planned with at t's refit.
  */
-export function perfectForesightFloorAt(load: Series, scaler: Scaler): (tMs: number) => number {
+export function perfectForesightFloorAt(load: Series, scaler: Scaler, leadTime?: (atMs: number) => number): (tMs: number) => number {
   const s = scaler.spec;
   return (tMs) => {
+    const leadMs = leadTime ? leadTime(refitAtFor(scaler, tMs)) : s.plan.leadTimeMs;
     const from = Math.max(0, Math.floor((tMs - load.startMs) / load.stepMs));
-    const to = Math.min(load.values.length - 1, Math.floor((tMs + s.plan.leadTimeMs - load.startMs) / load.stepMs));
+    const to = Math.min(load.values.length - 1, Math.floor((tMs + leadMs - load.startMs) / load.stepMs));
     let max = 0;
     for (let i = from; i <= to; i++) {
       const v = load.values[i]!;
