@@ -15,8 +15,9 @@
  * Time. The operator's wall clock is moved (libfaketime, a fixed offset; the process and its code
  * are otherwise untouched) to the data's day: the process starts at W - warm-up budget (its clock),
  * lists the scalers and runs every first pass (the cold 28-day reads and the day's model search),
- * then the window runs from the warm-up's end (or W, when the warm-up is not done by then) for
- * `window` (default 10 minutes). Each
+ * then, after `settle` (default 5 minutes: the passes that fell due during the warm-up, and waited
+ * behind it, catch up), the window runs for `window` (default 10 minutes); it starts at W when the
+ * warm-up is not done by then. Each
  * scaler refits at its own minute of the hour and runs its daily search at its own hour
  * (src/control/reconcile.ts refitSchedule), so a window of minutes holds its share of both: about
  * a sixth of the hourly refits and a 144th of the daily searches. Per scaler-hour figures are the
@@ -29,7 +30,7 @@
  *
  * Targets (2-core machine): lag p99 < 5 s, RSS < 512 MiB.
  *
- * Run alone: `node --import tsx bench/scale.ts [--scalers N] [--window DUR]
+ * Run alone: `node --import tsx bench/scale.ts [--scalers N] [--window DUR] [--settle DUR]
  * [--warmup DUR] [--concurrency N] [--no-shards]` (JSON and Markdown on stdout, progress on
  * stderr); `npm run bench -- scale [the same flags]` saves the result in bench/results.json.
  */
@@ -61,6 +62,8 @@ export interface ScaleOptions {
   scalers: number;
   /** The measured window after the warm-up, ms. */
   windowMs: number;
+  /** Time between the warm-up's end and the window, ms: the passes that fell due during the warm-up catch up. */
+  settleMs: number;
   /** Time allowed for the start-up passes before the window, ms. */
   warmupMs: number;
   /** The operator's --concurrency (undefined: its default). */
@@ -73,6 +76,7 @@ export interface ScaleOptions {
 export const defaultScaleOptions = (scalers = 2000): ScaleOptions => ({
   scalers,
   windowMs: 10 * MIN,
+  settleMs: 5 * MIN,
   // The first pass of each scaler reads 28 days cold and runs the day's model search: 0.1-0.5 s of
   // CPU; 2,000 took 20-25 minutes on the shared development machine.
   warmupMs: Math.max(3 * MIN, Math.ceil((scalers * 900) / MIN) * MIN),
@@ -130,7 +134,7 @@ export interface ScaleResult {
   machine: string;
   command: string;
   scalers: number;
-  options: { windowMinutes: number; warmupBudgetMinutes: number; concurrency: string };
+  options: { windowMinutes: number; settleMinutes: number; warmupBudgetMinutes: number; concurrency: string };
   data: { built: boolean; buildSeconds: number; seriesPoints: number };
   single: ProcessFigures;
   shards?: { figures: ProcessFigures[]; check: ShardCheck };
@@ -375,8 +379,9 @@ async function measure(
   const warm = await Promise.all(run.procs.map((p) => scrape(p.op.metricsUrl)));
   ctx.log(warmEnd !== undefined ? `scale: warm-up done in ${Math.round((warmEnd - startedOp) / 1000)} s` : `scale: warm-up not done at the window's start: ${(warmed as { pending: number }).pending} scalers without a first pass`);
 
-  // No refit boundary to wait for (refits are spread over the hour): the window follows the warm-up.
-  const fromMs = warmEnd === undefined ? windowAtMs : warmEnd + 5000;
+  // No refit boundary to wait for (refits are spread over the hour): the window follows the
+  // warm-up once the passes that fell due during it (and waited behind it) are done.
+  const fromMs = warmEnd === undefined ? windowAtMs : warmEnd + o.settleMs;
   const toMs = fromMs + o.windowMs;
   await run.sleepUntil(fromMs);
   const scrapes: Sample[][] = [];
@@ -524,7 +529,7 @@ export async function benchScale(o: ScaleOptions, log: (m: string) => void = (m)
       machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
       command: o.command,
       scalers: o.scalers,
-      options: { windowMinutes: o.windowMs / MIN, warmupBudgetMinutes: o.warmupMs / MIN, concurrency: o.concurrency ? String(o.concurrency) : 'default (4)' },
+      options: { windowMinutes: o.windowMs / MIN, settleMinutes: o.settleMs / MIN, warmupBudgetMinutes: o.warmupMs / MIN, concurrency: o.concurrency ? String(o.concurrency) : 'default (4)' },
       data: { built: data.built, buildSeconds: round(data.buildMs / 1000, 0), seriesPoints: (data.toMs - data.fromMs) / MIN },
       single: single.figures[0]!,
       ...(shards ? { shards } : {}),
@@ -547,7 +552,7 @@ export function scaleTables(r: ScaleResult): string {
   const verdict = (ok: boolean): string => (ok ? 'met' : '**missed**');
   const out = [
     `\n### Scale: ${r.scalers} scalers, one process, then two shards\n`,
-    `Window per run (operator clock): ${r.options.windowMinutes} minutes after the warm-up; each scaler refits at its own minute of the hour and searches at its own hour of the day, so the window holds its share of both, and per scaler-hour figures are the window's rates over an hour.\n`,
+    `Window per run (operator clock): ${r.options.windowMinutes} minutes, from ${r.options.settleMinutes} minutes after the warm-up (the passes that fell due during it catch up); each scaler refits at its own minute of the hour and searches at its own hour of the day, so the window holds its share of both, and per scaler-hour figures are the window's rates over an hour.\n`,
     `| measure | ${rows.map((p) => p.process).join(' | ')} |`,
     `|---|${rows.map(() => '---:').join('|')}|`,
     `| scalers handled | ${col((p) => p.scalers)} |`,
@@ -595,6 +600,7 @@ function parseArgs(argv: readonly string[]): ScaleOptions {
   return {
     ...o,
     windowMs: dur('--window', o.windowMs),
+    settleMs: dur('--settle', o.settleMs),
     warmupMs: dur('--warmup', o.warmupMs),
     ...(concurrency ? { concurrency: Number(concurrency) } : {}),
     shards: !argv.includes('--no-shards'),
