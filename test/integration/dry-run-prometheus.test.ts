@@ -4,14 +4,17 @@
  * pass for every use"), and its decisions for a range equal those of a dry-run on the recording of
  * that range.
  *
- * Ten days of the UK academic backbone trace (5-minute step) are backfilled as
+ * Eleven days of the UK academic backbone trace (5-minute step) are backfilled as
  * `uk_load{job="backbone"}` (plus a decoy `uk_load{job="edge"}` the query must not pick up). The
  * real CLI then runs twice in child processes:
  *   1. `dry-run --prometheus URL --from A --to B`, and
- *   2. `record` of [A - history, B] with the scaler's own query and step, then
+ *   2. `record` of [A - lookback, B] with the scaler's own query and step, then
  *      `dry-run --input rec.csv --from A --to B`,
- * and the two decisions files must be identical. The Prometheus data extends half a day on either
- * side of the recording, so a replay that read outside [A - history, now] would show up.
+ * and the two decisions files must be identical. The lookback is what a replay from A reads: the
+ * history window behind the day's model search, which is up to a day before the first refit, itself
+ * up to a refit interval before A (each scaler refits and searches at its own phase). The
+ * Prometheus data extends half a day on either side of the recording, so a replay that read
+ * outside [A - lookback, now] would show up.
  *
  * A Prometheus that is down (stopped, or answering 500 through test/support/fault-proxy.ts) must
  * make the dry-run fail cleanly: exit 1, one `prescale: error:` line, no decisions file.
@@ -36,11 +39,13 @@ const STEP = 5 * MIN;
 const HISTORY = 7 * DAY;
 const TICK = MIN; // plan.tickInterval default: one decision row per minute
 
-// Backfilled: 2004-11-21T12:00Z .. 2004-12-01T12:00Z (10 days, no gaps in the fixture grid).
-const BACKFILL_FROM = Date.UTC(2004, 10, 21, 12);
-const BACKFILL_TO = BACKFILL_FROM + 10 * DAY;
-// Replayed: two days whose history window (7 days) lies wholly inside the backfill.
+// Backfilled: 2004-11-20T12:00Z .. 2004-12-01T12:00Z (11 days, no gaps in the fixture grid).
+const BACKFILL_FROM = Date.UTC(2004, 10, 20, 12);
+const BACKFILL_TO = BACKFILL_FROM + 11 * DAY;
+// Replayed: two days whose lookback (7 days of history behind a search up to a day and an hourly
+// refit interval earlier) lies wholly inside the backfill.
 const A = Date.UTC(2004, 10, 29);
+const LOOKBACK = HISTORY + DAY + HOUR;
 const B = A + 2 * DAY;
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -84,7 +89,7 @@ let dir: string;
 let scalerFile: string;
 
 before(async () => {
-  assert.equal(samples.timesMs.length, (10 * DAY) / STEP, 'the backfilled slice is gap-free');
+  assert.equal(samples.timesMs.length, (BACKFILL_TO - BACKFILL_FROM) / STEP, 'the backfilled slice is gap-free');
   dir = await mkdtemp(join(tmpdir(), 'prescale-dry-run-prom-'));
   scalerFile = join(dir, 'scaler.yaml');
   await writeFile(scalerFile, SCALER_YAML);
@@ -152,18 +157,18 @@ test('dry-run --prometheus makes the same decisions as a dry-run on the recordin
   const [live, [recorded, replay]] = await Promise.all([
     prescale(['dry-run', '-f', scalerFile, '--prometheus', prom!.url, '--from', iso(A), '--to', iso(B), '--decisions', d1]),
     (async () => {
-      const rc = await prescale(['record', '--prometheus', prom!.url, '--query', QUERY, '--from', iso(A - HISTORY), '--to', iso(B), '--step', '5m', '--output', rec]);
+      const rc = await prescale(['record', '--prometheus', prom!.url, '--query', QUERY, '--from', iso(A - LOOKBACK), '--to', iso(B), '--step', '5m', '--output', rec]);
       if (rc.code !== 0) return [rc, undefined] as const;
       return [rc, await prescale(['dry-run', '-f', scalerFile, '--input', rec, '--from', iso(A), '--to', iso(B), '--decisions', d2])] as const;
     })(),
   ]);
   assert.equal(live.code, 0, show(live));
   assert.equal(recorded.code, 0, show(recorded));
-  const points = (B - (A - HISTORY)) / STEP + 1;
+  const points = (B - (A - LOOKBACK)) / STEP + 1;
   assert.match(recorded.stderr, new RegExp(`recorded ${points} of ${points} points`), show(recorded));
   const recRows = parseCsv(await readFile(rec, 'utf8')).rows;
   assert.equal(recRows.length, points, 'the recording has no gaps');
-  assert.deepEqual(recRows[0], [iso(A - HISTORY), String(samples.values[samples.timesMs.indexOf(A - HISTORY)])], 'the recording is the backbone series, not the decoy');
+  assert.deepEqual(recRows[0], [iso(A - LOOKBACK), String(samples.values[samples.timesMs.indexOf(A - LOOKBACK)])], 'the recording is the backbone series, not the decoy');
   assert.ok(replay);
   assert.equal(replay.code, 0, show(replay));
 

@@ -125,7 +125,7 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function scalerYaml(ns: string, name: string, o: { staleAfter?: string; timeout?: string } = {}): string {
+function scalerYaml(ns: string, name: string, o: { staleAfter?: string; timeout?: string; job?: string } = {}): string {
   return `apiVersion: prescale.dev/v1alpha1
 kind: PredictiveScaler
 metadata:
@@ -137,7 +137,7 @@ spec:
     kind: HorizontalPodAutoscaler
     name: ${name}
   metric:
-    query: 'uk_load{job="${name}"}'
+    query: 'uk_load{job="${o.job ?? name}"}'
     step: 5m
     history: 3d${o.timeout ? `\n    prometheus:\n      url: ${proxy.url}\n      timeout: ${o.timeout}` : ''}
   capacity:
@@ -211,11 +211,15 @@ async function startOp(): Promise<OperatorProcess> {
 /** A PATCH of an HPA that the API server holds (arrived, not answered). */
 const heldPatch = (name: string): boolean => api.requests.some((r) => r.method === 'PATCH' && r.path.endsWith(`/horizontalpodautoscalers/${name}`) && r.status === 0);
 
-/** The floors `prescale dry-run --prometheus` computes for `job`'s spec over [fromMs, toMs]. */
-async function dryRunFloors(job: string, fromMs: number, toMs: number): Promise<Set<number>> {
-  const file = join(dir, `${job}.yaml`);
-  await writeFile(file, scalerYaml(NS, job));
-  const decisions = join(dir, `${job}-decisions.csv`);
+/**
+ * The floors `prescale dry-run --prometheus` computes over [fromMs, toMs] for scaler ns/name's spec
+ * on steady's series (every job's series is the same load; a scaler's refit and search phases come
+ * from its namespace and name, so each has its own floors).
+ */
+async function dryRunFloors(ns: string, name: string, fromMs: number, toMs: number): Promise<Set<number>> {
+  const file = join(dir, `${ns}-${name}.yaml`);
+  await writeFile(file, scalerYaml(ns, name, { job: 'steady' }));
+  const decisions = join(dir, `${ns}-${name}-decisions.csv`);
   const iso = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
   const r = await runCli(['dry-run', '-f', file, '--prometheus', prom.url, '--from', iso(fromMs), '--to', iso(toMs), '--decisions', decisions], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr.slice(-2000));
@@ -403,8 +407,11 @@ test('faults: Prometheus and API server faults, operator SIGKILL and restart, cl
   assertOperatorUp();
 
   // 4. Every HPA's history against the plan's floors, computed by the dry-run over the same minutes.
-  const floors = await dryRunFloors('steady', startedAt - 5 * MIN, Date.now() + 65 * MIN);
-  for (const name of Object.keys(ORIGINAL)) assertHistory(name === 'locked' ? 'rbac' : NS, name, floors);
+  const [fromMs, toMs] = [startedAt - 5 * MIN, Date.now() + 65 * MIN];
+  for (const name of Object.keys(ORIGINAL)) {
+    const ns = name === 'locked' ? 'rbac' : NS;
+    assertHistory(ns, name, await dryRunFloors(ns, name, fromMs, toMs));
+  }
   // No doubled step after the restart: a floor already in force is not written again (the API
   // server stores no version for a write that changes nothing, so count the accepted writes).
   for (const name of Object.keys(ORIGINAL)) {
