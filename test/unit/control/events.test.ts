@@ -5,19 +5,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SimulatedClock } from '../../../src/core/clock.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/duration.js';
+import { DAY_MS, HOUR_MS } from '../../../src/core/duration.js';
 import type { Series } from '../../../src/core/series.js';
-import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
+import type { Scaler } from '../../../src/config/scaler.js';
 import type { FloorDecision } from '../../../src/actuate/actuator.js';
 import { initialState, reconcile } from '../../../src/control/reconcile.js';
 import { describeEvents } from '../../../src/forecast/events/index.js';
-
-const STEP = 5 * MINUTE_MS;
-const T0 = Date.UTC(2024, 0, 1);
-const perDay = DAY_MS / STEP;
+import { STEP, T0, fourteenDays, testScaler } from '../../support/control-fixtures.js';
 
 function scaler(events: string): Scaler {
-  const r = parseScaler(
+  return testScaler(
     `apiVersion: prescale.dev/v1alpha1
 kind: PredictiveScaler
 metadata: { name: web, namespace: shop }
@@ -33,22 +30,16 @@ ${events}
   minReplicas: 2
   maxReplicas: 100
 `,
-    'test.yaml',
   );
-  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
-  return r.scaler;
 }
 
 /** 14 days of a daily cycle between 100 and 300, doubled every fourth day from 2024-01-03 (UTC): not a weekly pattern. */
 function history(nowMs: number): Series {
-  const n = 14 * perDay;
-  const startMs = Math.floor(nowMs / STEP) * STEP - (n - 1) * STEP;
-  const values = Float64Array.from({ length: n }, (_, i) => {
-    const t = startMs + i * STEP;
+  return fourteenDays(nowMs, (k) => {
+    const t = T0 + k * STEP;
     const rush = (Math.floor((t - T0) / DAY_MS) - 2) % 4 === 0;
     return (200 + 100 * Math.sin((2 * Math.PI * (t - T0)) / DAY_MS)) * (rush ? 2 : 1);
   });
-  return { startMs, stepMs: STEP, values };
 }
 
 async function pass(s: Scaler) {

@@ -5,17 +5,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SimulatedClock } from '../../../src/core/clock.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/duration.js';
+import { DAY_MS, HOUR_MS } from '../../../src/core/duration.js';
 import type { Series } from '../../../src/core/series.js';
 import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
 import type { ForecastError, ForecastLog } from '../../../src/control/forecast-error.js';
 import { type ControlState, type Decision, initialState, reconcile, withGate } from '../../../src/control/reconcile.js';
 import { refitAtFor } from '../../../src/control/schedule.js';
 import { gatedIntervals } from '../../../src/backtest/replay.js';
-
-const STEP = 5 * MINUTE_MS;
-const T0 = Date.UTC(2024, 0, 1);
-const perDay = DAY_MS / STEP;
+import { PER_DAY, STEP, T0, fourteenDays, testScaler } from '../../support/control-fixtures.js';
 
 const scalerText = (safety: string): string => `apiVersion: prescale.dev/v1alpha1
 kind: PredictiveScaler
@@ -31,23 +28,14 @@ spec:
   maxReplicas: 50
 `;
 
-function scaler(safety: string): Scaler {
-  const r = parseScaler(scalerText(safety), 'test.yaml');
-  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
-  return r.scaler;
-}
+const scaler = (safety: string): Scaler => testScaler(scalerText(safety));
 
 /** A daily cycle with noise that depends only on the sample's time (every read agrees). */
-function history(nowMs: number): Series {
-  const n = 14 * perDay;
-  const startMs = Math.floor(nowMs / STEP) * STEP - (n - 1) * STEP;
-  const values = Float64Array.from({ length: n }, (_, i) => {
-    const k = (startMs - T0) / STEP + i;
+const history = (nowMs: number): Series =>
+  fourteenDays(nowMs, (k) => {
     const noise = 40 * (((Math.sin(k * 12.9898) * 43758.5453) % 1) - 0.5);
-    return 200 + 100 * Math.sin((2 * Math.PI * k) / perDay) + noise;
+    return 200 + 100 * Math.sin((2 * Math.PI * k) / PER_DAY) + noise;
   });
-  return { startMs, stepMs: STEP, values };
-}
 
 async function run(s: Scaler, hours: number) {
   const clock = new SimulatedClock(T0 + 14 * DAY_MS);

@@ -9,15 +9,12 @@ import { test } from 'node:test';
 import { SimulatedClock } from '../../../src/core/clock.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/duration.js';
 import type { Series } from '../../../src/core/series.js';
-import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
+import type { Scaler } from '../../../src/config/scaler.js';
 import { type ControlState, initialState, reconcile } from '../../../src/control/reconcile.js';
-
-const STEP = 5 * MINUTE_MS;
-const T0 = Date.UTC(2024, 0, 1);
-const perDay = DAY_MS / STEP;
+import { T0, dailyCycle, fourteenDays, testScaler } from '../../support/control-fixtures.js';
 
 function scaler(): Scaler {
-  const r = parseScaler(
+  return testScaler(
     `apiVersion: prescale.dev/v1alpha1
 kind: PredictiveScaler
 metadata: { name: web, namespace: shop }
@@ -30,19 +27,11 @@ spec:
   minReplicas: 2
   maxReplicas: 50
 `,
-    'test.yaml',
   );
-  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
-  return r.scaler;
 }
 
 /** A daily cycle between 100 and 300 (10 to 30 replicas), up to the last whole step. */
-function history(nowMs: number): Series {
-  const n = 14 * perDay;
-  const startMs = Math.floor(nowMs / STEP) * STEP - (n - 1) * STEP;
-  const values = Float64Array.from({ length: n }, (_, i) => 200 + 100 * Math.sin((2 * Math.PI * ((startMs - T0) / STEP + i)) / perDay));
-  return { startMs, stepMs: STEP, values };
-}
+const history = (nowMs: number): Series => fourteenDays(nowMs, dailyCycle);
 
 interface Tick {
   atMs: number;

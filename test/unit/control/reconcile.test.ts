@@ -4,18 +4,15 @@ import { SimulatedClock } from '../../../src/core/clock.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/duration.js';
 import { PrescaleError } from '../../../src/core/errors.js';
 import type { Series } from '../../../src/core/series.js';
-import { parseScaler, type Scaler } from '../../../src/config/scaler.js';
+import type { Scaler } from '../../../src/config/scaler.js';
 import type { FloorDecision } from '../../../src/actuate/actuator.js';
 import { initialState, reconcile, type HistoryReader } from '../../../src/control/reconcile.js';
 import { refitAtFor, refitSchedule } from '../../../src/control/schedule.js';
 import { formatTimestamp } from '../../../src/core/time.js';
-
-const STEP = 5 * MINUTE_MS;
-const T0 = Date.UTC(2024, 0, 1);
-const perDay = DAY_MS / STEP;
+import { STEP, T0, dailyCycle, fourteenDays, testScaler } from '../../support/control-fixtures.js';
 
 function scaler(forecastExtra = ''): Scaler {
-  const r = parseScaler(
+  return testScaler(
     `apiVersion: prescale.dev/v1alpha1
 kind: PredictiveScaler
 metadata: { name: web, namespace: shop }
@@ -28,19 +25,11 @@ spec:
   minReplicas: 2
   maxReplicas: 50
 `,
-    'test.yaml',
   );
-  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
-  return r.scaler;
 }
 
 /** 14 days of a daily cycle between 100 and 300 (10 to 30 replicas). */
-function history(nowMs: number): Series {
-  const n = 14 * perDay;
-  const startMs = Math.floor(nowMs / STEP) * STEP - (n - 1) * STEP;
-  const values = Float64Array.from({ length: n }, (_, i) => 200 + 100 * Math.sin((2 * Math.PI * ((startMs - T0) / STEP + i)) / perDay));
-  return { startMs, stepMs: STEP, values };
-}
+const history = (nowMs: number): Series => fourteenDays(nowMs, dailyCycle);
 
 function fixture(reader: HistoryReader, fail?: () => boolean) {
   const clock = new SimulatedClock(T0 + 14 * DAY_MS + 6 * HOUR_MS); // near the daily peak
