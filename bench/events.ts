@@ -22,6 +22,7 @@
 import { join } from 'node:path';
 import { DAY_MS } from '../src/core/duration.js';
 import type { Series } from '../src/core/series.js';
+import { DEFAULTS } from '../src/config/scaler-types.js';
 import { coverage, mae, seasonalNaiveScale } from '../src/forecast/accuracy.js';
 import { type CalendarEvent, forecastSeries } from '../src/forecast/engine.js';
 import { Zone, formatDate, occurrences, parseDate, parseRRule } from '../src/forecast/events/index.js';
@@ -41,8 +42,8 @@ export const HOLIDAY_RULES: ReadonlyArray<readonly [string, string]> = [
   ['Martin Luther King Day', 'FREQ=YEARLY;BYMONTH=1;BYDAY=3MO'],
 ];
 const HISTORY_DAYS = 35;
-/** A scaler's default metric.history (config/scaler-types.ts DEFAULTS.historyMs). */
-const SCALER_HISTORY_DAYS = 28;
+/** A scaler's default metric.history, in days. */
+const SCALER_HISTORY_DAYS = DEFAULTS.historyMs / DAY_MS;
 const OTHER_DAYS = 7;
 
 export interface EventDayScore {

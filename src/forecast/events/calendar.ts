@@ -4,8 +4,8 @@
  */
 
 import { civilDate, dayNumber, daysInMonth } from '../../core/civil.js';
+import { DAY_MS } from '../../core/duration.js';
 
-const DAY_MS = 86_400_000;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 

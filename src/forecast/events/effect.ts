@@ -20,8 +20,8 @@
 import type { Series } from '../../core/series.js';
 import { median } from '../median.js';
 import type { Zone } from './calendar.js';
+import { HOUR_MS } from '../../core/duration.js';
 
-const HOUR_MS = 3_600_000;
 /** Ratios are bounded before the log (a bin of zeros is not minus infinity). */
 const MIN_RATIO = 0.01;
 const MAX_RATIO = 100;

@@ -13,11 +13,11 @@ import type { Series } from '../../core/series.js';
 import { Zone, formatDate } from './calendar.js';
 import { type LearnedEffect, type Window, bandFactor, binMsFor, binOf, learnEffect } from './effect.js';
 import { type RecurrenceRule, expandRule } from './rrule.js';
+import { DAY_MS } from '../../core/duration.js';
 
 export { parseRRule, type RecurrenceRule } from './rrule.js';
 export { Zone, parseDate, formatDate } from './calendar.js';
 
-const DAY_MS = 86_400_000;
 
 /** One event as the engine takes it (config/events.ts reads it from a spec). */
 export interface CalendarEvent {
